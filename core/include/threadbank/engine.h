@@ -1,0 +1,180 @@
+#pragma once
+/// @file engine.h
+/// @brief The scheduler: routes requests to banks, queues them by priority, assigns them
+/// to workers, and drives each request through its lifecycle (retries, timeouts,
+/// cancellation), recording metrics and events. Thread-safe; every public method may be
+/// called from any thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "threadbank/balancer.h"
+#include "threadbank/clock.h"
+#include "threadbank/error.h"
+#include "threadbank/events.h"
+#include "threadbank/executor.h"
+#include "threadbank/handlers.h"
+#include "threadbank/manifest.h"
+#include "threadbank/metrics.h"
+#include "threadbank/request.h"
+#include "threadbank/request_store.h"
+
+namespace threadbank {
+
+struct EngineConfig {
+  std::string name = "threadbank";
+  std::size_t max_queue = 100'000;      ///< pending requests over all banks; 0 = unbounded
+  std::size_t history_limit = 10'000;   ///< finished requests kept for queries
+  int default_retries = 2;              ///< retries for retryable actions when none is given
+  std::int64_t retry_base_ms = 100;     ///< backoff: base * 2^(retry-1), capped
+  std::int64_t retry_max_ms = 10'000;
+  std::int64_t aging_step_ms = 1'000;   ///< waiting this long adds one priority level; 0 = off
+  std::size_t max_payload_bytes = 0;    ///< 0 = unlimited (checked on the size callers report)
+  std::uint32_t event_mask = 0;         ///< events to collect (event_bit); none by default
+  std::shared_ptr<Clock> clock;         ///< null = SteadyClock
+  /// Start a thread that fires timeouts and retries on time. Off for manual clocks (time
+  /// moves only in tick()) and for hosts without threads, which call tick() themselves.
+  bool timer_thread = true;
+};
+
+struct BankConfig {
+  std::string id;
+  Manifest manifest;
+  BankKind kind = BankKind::SCRIPT;
+  int worker_count = 1;
+  BalanceStrategy strategy = BalanceStrategy::LEAST_LOADED;
+  int concurrency = 0;  ///< limit on in-flight attempts; 0 = workers * max_concurrent_tasks
+};
+
+struct SubmitSpec {
+  std::string task;
+  /// Params for native actions (moved into the engine). For script actions the payload
+  /// stays with the caller; pass params only to have them validated against the manifest.
+  std::optional<nlohmann::json> params;
+  std::size_t payload_bytes = 0;  ///< size the caller measured, checked against the limit
+  int priority = DEFAULT_PRIORITY;
+  std::optional<std::int64_t> timeout_ms;  ///< per attempt; 0 = none
+  std::optional<int> retries;              ///< overrides the action's default
+  std::string client;
+  std::string bank;  ///< pin to a bank; empty = route by task
+};
+
+/// @brief A request that reached a final state, for the binding to settle its promise.
+struct Settlement {
+  RequestId request = NO_REQUEST;
+  RequestStatus status = RequestStatus::COMPLETED;
+  ErrorCode error = ErrorCode::OK;
+  nlohmann::json result;  ///< native actions' results
+  std::string message;
+};
+
+/// @brief A script attempt that is no longer wanted. `timed_out` asks the binding to
+/// terminate and replace the worker (a handler past its timeout may never return).
+struct Abort {
+  RequestId request = NO_REQUEST;
+  std::uint8_t attempt = 0;
+  std::uint32_t bank = 0;
+  std::int32_t worker = 0;
+  bool timed_out = false;
+};
+
+/// @brief Everything a binding must act on, drained in one crossing.
+struct Outbox {
+  std::vector<Dispatch> dispatches;  ///< attempts for script workers to run
+  std::vector<Abort> aborts;         ///< script attempts no longer wanted (cancel/timeout)
+  std::vector<Settlement> settlements;
+  std::vector<Event> events;
+  bool empty() const noexcept {
+    return dispatches.empty() && aborts.empty() && settlements.empty() && events.empty();
+  }
+};
+
+class Engine {
+ public:
+  /// @param handlers native handlers by action id; needed for native banks
+  explicit Engine(EngineConfig config, std::shared_ptr<HandlerRegistry> handlers = nullptr);
+  ~Engine();  ///< stops native pools and the timer thread
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- registry ---------------------------------------------------------------------
+  /// @brief Adds a bank; its actions become routable. Returns the bank's index.
+  std::uint32_t register_bank(BankConfig config);
+  /// @brief Routes `task` to `action` of `bank` (an alias beside the action's own id).
+  void register_task(const std::string& task, const std::string& bank, const std::string& action);
+  void pause_bank(const std::string& bank);
+  void resume_bank(const std::string& bank);
+  /// @brief Takes no new requests for the bank and finishes what it has queued.
+  void drain_bank(const std::string& bank);
+  /// @brief Changes a bank's in-flight limit at run time (>= 1).
+  void set_concurrency(const std::string& bank, int limit);
+  std::vector<BankInfo> banks() const;
+  /// @brief The id of the bank with this index.
+  std::string bank_id(std::uint32_t bank) const;
+
+  // --- requests ---------------------------------------------------------------------
+  /// @brief Accepts a request or throws Error (nothing is queued on error).
+  RequestId submit(SubmitSpec spec);
+  /// @brief Cancels a live request; false when it already finished or is unknown.
+  bool cancel(RequestId id, ErrorCode reason = ErrorCode::CANCELLED,
+              const std::string& message = "cancelled by the caller");
+  /// @brief A script worker started an attempt (ASSIGNED -> PROCESSING).
+  void started(RequestId id, std::uint8_t attempt);
+  /// @brief An attempt ended. Always frees the worker's slot; the outcome is applied
+  /// only if this attempt is still the request's current one.
+  void complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,
+                Outcome outcome);
+  /// @brief A worker died (crash, terminated after a timeout). Its started attempts fail
+  /// with `reason` (and may be retried); unstarted ones go back to the queue head without
+  /// using up an attempt. When none is known to have started, the oldest one is taken as
+  /// started (workers run what they hold in order). The worker takes no work until
+  /// worker_replaced().
+  void worker_lost(std::uint32_t bank, std::int32_t worker, ErrorCode reason,
+                   const std::string& message);
+  void worker_replaced(std::uint32_t bank, std::int32_t worker);
+
+  /// @brief Fires due timeouts and retries. Returns the next deadline (ns) or -1.
+  std::int64_t tick();
+  std::int64_t next_deadline_ns() const;
+
+  /// @brief Stops taking requests. With `drain`, queued requests still run; without it
+  /// they are cancelled with E_SHUTTING_DOWN. Running attempts finish either way.
+  void shutdown(bool drain);
+  /// @brief True once shut down and nothing is live.
+  bool finished() const;
+  /// @brief Blocks until finished() (native hosts and tests only; never on a JS thread).
+  bool wait_finished(std::int64_t timeout_ms);
+
+  // --- outbox -----------------------------------------------------------------------
+  /// @brief Takes everything pending for the binding.
+  void drain_outbox(Outbox& out);
+  /// @brief Called (outside the lock, on whichever thread caused it) when the outbox goes
+  /// from empty to non-empty. Bindings use it to schedule one drain.
+  void set_outbox_listener(std::function<void()> listener);
+  void set_event_mask(std::uint32_t mask);
+
+  // --- observation ------------------------------------------------------------------
+  std::optional<RequestInfo> request(RequestId id) const;
+  QueryResult query(const RequestQuery& query) const;
+  SystemMetrics metrics() const;
+  std::vector<WorkerStatus> worker_status() const;
+  BalanceReport balance_report(const std::string& bank) const;
+  std::string prometheus_text() const;
+  const Clock& clock() const noexcept { return *clock_; }
+
+ private:
+  struct Impl;
+  std::shared_ptr<Clock> clock_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace threadbank

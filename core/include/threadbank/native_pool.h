@@ -1,0 +1,69 @@
+#pragma once
+/// @file native_pool.h
+/// @brief A bank's native workers: one std::thread each, with its own small queue, so the
+/// balancer's choice of worker is honoured. Implements Executor.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "threadbank/executor.h"
+#include "threadbank/handlers.h"
+
+namespace threadbank {
+
+class NativePool final : public Executor {
+ public:
+  /// @brief Where attempts end: called on the worker thread, never under a pool lock.
+  using CompletionSink = std::function<void(const Dispatch&, Outcome&&)>;
+  /// @brief Called on the worker thread just before a handler starts.
+  using StartSink = std::function<void(const Dispatch&)>;
+
+  /// @param handlers action id -> handler, resolved once at bank registration
+  NativePool(int worker_count,
+             std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
+             StartSink on_start, CompletionSink on_complete);
+  ~NativePool() override;  ///< joins the threads (running handlers are asked to stop)
+
+  void execute(Dispatch dispatch) override;
+  void abort(RequestId request, std::uint8_t attempt, std::int32_t worker) override;
+
+  /// @brief Stops accepting work and joins every thread; queued attempts are reported
+  /// as E_SHUTTING_DOWN. Idempotent.
+  void stop();
+  int worker_count() const noexcept { return static_cast<int>(workers_.size()); }
+
+ private:
+  struct Job {
+    Dispatch dispatch;
+    std::shared_ptr<std::atomic<bool>> cancelled;
+  };
+  struct Worker {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Job> jobs;
+    // Cancel flags of queued and running jobs, keyed by (request << 8 | attempt).
+    std::unordered_map<std::uint64_t, std::shared_ptr<std::atomic<bool>>> flags;
+    bool stopping = false;
+    std::thread thread;
+  };
+
+  void run(Worker& worker);
+  Outcome invoke(const Job& job);
+
+  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers_;
+  StartSink on_start_;
+  CompletionSink on_complete_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace threadbank

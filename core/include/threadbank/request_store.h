@@ -1,0 +1,91 @@
+#pragma once
+/// @file request_store.h
+/// @brief Every request's record from submission until it falls out of the bounded
+/// history of finished requests, and the queries over them.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "threadbank/request.h"
+
+namespace threadbank {
+
+/// @brief Maps repeating strings (task ids, client ids) to small ids. Id 0 is "".
+class Interner {
+ public:
+  Interner() { names_.emplace_back(); }
+  std::uint32_t intern(const std::string& name);
+  /// @brief The id of `name` if it was interned, else nullopt (nothing is added).
+  std::optional<std::uint32_t> find(const std::string& name) const;
+  const std::string& name(std::uint32_t id) const { return names_.at(id); }
+
+ private:
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+};
+
+enum class SortKey : std::uint8_t { SUBMITTED_AT = 0, PRIORITY, FINISHED_AT, DURATION, ID };
+bool sort_key_from_name(const std::string& name, SortKey* out) noexcept;  ///< "submittedAt", ...
+
+/// @brief A filter over requests; empty fields match everything.
+struct RequestQuery {
+  std::vector<RequestStatus> statuses;
+  std::optional<int> min_priority, max_priority;
+  std::optional<std::int64_t> from_ns, to_ns;  ///< submission time range, inclusive
+  std::optional<std::string> client, task, bank;
+  std::size_t offset = 0;
+  std::size_t limit = 100;
+  SortKey sort_by = SortKey::SUBMITTED_AT;
+  bool descending = false;
+};
+
+struct QueryResult {
+  std::size_t total = 0;  ///< matches before pagination
+  std::vector<RequestInfo> items;
+};
+
+/// @brief A stored request: its record plus the data that only some requests carry.
+struct StoredRequest {
+  RequestRecord record;
+  std::shared_ptr<const nlohmann::json> params;  ///< native actions only
+  std::string error_message;                     ///< failed, cancelled, timed out
+};
+
+/// @brief Not thread-safe; the engine guards it.
+class RequestStore {
+ public:
+  explicit RequestStore(std::size_t history_limit) : history_limit_(history_limit) {}
+
+  StoredRequest& insert(RequestId id);
+  StoredRequest* find(RequestId id);
+  const StoredRequest* find(RequestId id) const;
+  /// @brief Records that `id` reached a final state; evicts the oldest finished requests
+  /// beyond the history limit.
+  void finished(RequestId id);
+
+  std::size_t size() const noexcept { return requests_.size(); }
+  std::size_t history_size() const noexcept { return history_.size(); }
+  std::size_t history_limit() const noexcept { return history_limit_; }
+
+  /// @brief Resolves names for a record: `bank_name(index)` gives a bank's id.
+  using BankNamer = std::function<const std::string&(std::uint32_t)>;
+  RequestInfo info(const StoredRequest& stored, const Interner& tasks, const Interner& clients,
+                   const BankNamer& bank_name) const;
+  QueryResult query(const RequestQuery& query, const Interner& tasks, const Interner& clients,
+                    const BankNamer& bank_name) const;
+
+ private:
+  std::unordered_map<RequestId, StoredRequest> requests_;
+  std::deque<RequestId> history_;  // finished, oldest first
+  std::size_t history_limit_;
+};
+
+}  // namespace threadbank

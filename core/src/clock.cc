@@ -1,0 +1,25 @@
+#include "threadbank/clock.h"
+
+#include <chrono>
+
+namespace threadbank {
+namespace {
+
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SteadyClock::SteadyClock() {
+  auto wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  epoch_offset_ns_ = wall_ns - steady_ns();
+}
+
+std::int64_t SteadyClock::now_ns() const noexcept { return steady_ns() + epoch_offset_ns_; }
+
+}  // namespace threadbank

@@ -1,0 +1,1152 @@
+#include "threadbank/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <unordered_map>
+
+#include "threadbank/native_pool.h"
+#include "threadbank/prometheus.h"
+#include "threadbank/request_queue.h"
+#include "threadbank/stats.h"
+
+namespace threadbank {
+namespace {
+
+constexpr int MAX_WORKERS = 1024;
+constexpr int MAX_RETRIES = 100;
+constexpr std::int64_t MAX_TIMEOUT_MS = 9'200'000'000'000;  // ns must fit in int64
+
+std::size_t idx(RequestStatus s) { return static_cast<std::size_t>(s); }
+
+bool is_retryable_error(ErrorCode code) {
+  return code == ErrorCode::HANDLER || code == ErrorCode::WORKER_CRASHED ||
+         code == ErrorCode::TIMEOUT;
+}
+
+RequestStatus final_status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::OK: return RequestStatus::COMPLETED;
+    case ErrorCode::TIMEOUT: return RequestStatus::TIMED_OUT;
+    case ErrorCode::CANCELLED:
+    case ErrorCode::SHUTTING_DOWN: return RequestStatus::CANCELLED;
+    default: return RequestStatus::FAILED;
+  }
+}
+
+struct WorkerRuntime {
+  std::vector<std::pair<RequestId, std::uint8_t>> held;  // attempts on this worker, oldest first
+  std::uint64_t assigned = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  std::int64_t busy_ns = 0;
+  std::int64_t busy_since_ns = 0;
+  std::int64_t created_ns = 0;
+  RequestId current = NO_REQUEST;
+  int restarts = 0;
+};
+
+struct BankRuntime {
+  std::string id;
+  Manifest manifest;
+  BankKind kind = BankKind::SCRIPT;
+  BankStatus status = BankStatus::ACTIVE;
+  BalanceStrategy strategy = BalanceStrategy::LEAST_LOADED;
+  int concurrency = 1;
+  int inflight = 0;
+  std::size_t pending = 0;  // in the queue (stale entries excluded)
+  std::vector<WorkerSlot> slots;  // what the balancer sees, parallel to `workers`
+  std::vector<WorkerRuntime> workers;
+  std::unique_ptr<Balancer> balancer;
+  RequestQueue queue;
+  std::unique_ptr<NativePool> pool;  // native banks only
+  std::vector<std::int64_t> action_timeout_ns;  // per action, 0 = none
+
+  int capacity() const {
+    int total = 0;
+    for (const auto& slot : slots) total += slot.alive ? slot.capacity : 0;
+    return std::max(1, std::min(total, concurrency));
+  }
+};
+
+struct Timer {
+  std::int64_t deadline_ns;
+  RequestId request;
+  std::uint8_t attempt;
+  bool is_retry;  // else a timeout
+  bool operator>(const Timer& other) const { return deadline_ns > other.deadline_ns; }
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  // Work decided under the lock and carried out after it is released: executors and
+  // listeners never run under the engine's lock, so they may call back into the engine.
+  struct Effects {
+    std::vector<std::pair<NativePool*, Dispatch>> run;
+    std::vector<std::pair<NativePool*, Abort>> abort;
+    bool signal_outbox = false;
+    bool wake_timer = false;
+    bool became_finished = false;
+  };
+
+  Impl(Engine& engine, EngineConfig cfg, std::shared_ptr<HandlerRegistry> registry)
+      : owner(engine),
+        config(std::move(cfg)),
+        handlers(std::move(registry)),
+        processing(8192),
+        queue_wait(8192) {}
+
+  Engine& owner;
+  EngineConfig config;
+  std::shared_ptr<HandlerRegistry> handlers;
+  Clock* clock = nullptr;
+
+  mutable std::mutex mutex;
+  std::condition_variable finished_cv;
+  std::vector<std::unique_ptr<BankRuntime>> banks;
+  std::unordered_map<std::string, std::uint32_t> bank_index;
+  // task id (interned) -> (bank, action) routes
+  std::unordered_map<std::uint32_t, std::vector<std::pair<std::uint32_t, std::uint16_t>>> routes;
+  Interner tasks;
+  Interner clients;
+  RequestStore store{10'000};
+  RequestId next_id = 1;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+
+  Outbox outbox;
+  bool outbox_signaled = false;
+  std::function<void()> outbox_listener;
+  std::uint32_t event_mask = 0;
+
+  bool shutting_down = false;
+  bool queue_was_full = false;
+  std::uint64_t live = 0;           // submitted and not yet final
+  std::uint64_t pending_total = 0;  // PENDING, in a queue or waiting for a retry
+  std::uint64_t inflight_total = 0;  // ASSIGNED or PROCESSING requests
+  std::int64_t started_ns = 0;
+
+  SystemMetrics counters;  // the monotonically growing fields only
+  DurationStats processing;
+  DurationStats queue_wait;
+  RateCounter throughput;
+
+  // Timer thread (real clocks): sleeps until the next deadline or until woken.
+  std::thread timer_thread;
+  std::condition_variable timer_cv;
+  bool timer_stop = false;
+
+  // ---------------------------------------------------------------------------------
+  BankRuntime& bank_at(std::uint32_t bank) {
+    if (bank >= banks.size()) {
+      throw Error(ErrorCode::UNKNOWN_BANK, "expected a registered bank index but received " +
+                                               std::to_string(bank));
+    }
+    return *banks[bank];
+  }
+
+  BankRuntime& bank_named(const std::string& id) {
+    auto it = bank_index.find(id);
+    if (it == bank_index.end()) {
+      throw Error(ErrorCode::UNKNOWN_BANK, "expected a registered bank id but received \"" + id + "\"");
+    }
+    return *banks[it->second];
+  }
+
+  const std::string& bank_name(std::uint32_t bank) const { return banks[bank]->id; }
+
+  void emit(Effects& fx, Event event) {
+    if ((event_mask & event_bit(event.type)) == 0) return;
+    outbox.events.push_back(event);
+    fx.signal_outbox = true;
+  }
+
+  void emit_request(Effects& fx, EventType type, const RequestRecord& r, std::int64_t now,
+                    ErrorCode error = ErrorCode::OK) {
+    if ((event_mask & event_bit(type)) == 0) return;
+    Event e;
+    e.type = type;
+    e.at_ns = now;
+    e.request = r.id;
+    e.bank = r.bank;
+    e.worker = r.worker;
+    e.attempt = r.attempts;
+    e.error = error;
+    emit(fx, e);
+  }
+
+  void emit_worker(Effects& fx, std::uint32_t bank, int worker, WorkerState state,
+                   std::int64_t now) {
+    Event e;
+    e.type = EventType::WORKER_STATUS;
+    e.at_ns = now;
+    e.bank = bank;
+    e.worker = worker;
+    e.state = static_cast<std::uint8_t>(state);
+    emit(fx, e);
+  }
+
+  void emit_bank(Effects& fx, std::uint32_t bank, std::int64_t now) {
+    Event e;
+    e.type = EventType::BANK_STATUS;
+    e.at_ns = now;
+    e.bank = bank;
+    e.state = static_cast<std::uint8_t>(banks[bank]->status);
+    emit(fx, e);
+  }
+
+  void add_timer(Effects& fx, Timer timer) {
+    if (timers.empty() || timer.deadline_ns < timers.top().deadline_ns) fx.wake_timer = true;
+    timers.push(timer);
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Worker slot accounting.
+  void hold(std::uint32_t b, int w, RequestId id, std::uint8_t attempt, std::int64_t now,
+            Effects& fx) {
+    BankRuntime& bank = *banks[b];
+    WorkerRuntime& worker = bank.workers[static_cast<std::size_t>(w)];
+    WorkerSlot& slot = bank.slots[static_cast<std::size_t>(w)];
+    if (slot.inflight == 0) {
+      worker.busy_since_ns = now;
+      emit_worker(fx, b, w, WorkerState::BUSY, now);
+    }
+    worker.held.emplace_back(id, attempt);
+    ++worker.assigned;
+    ++slot.inflight;
+    ++bank.inflight;
+  }
+
+  // Frees the slot an attempt held; false when the worker no longer held it.
+  bool release(std::uint32_t b, int w, RequestId id, std::uint8_t attempt, std::int64_t now,
+               Effects& fx) {
+    if (b >= banks.size()) return false;
+    BankRuntime& bank = *banks[b];
+    if (w < 0 || static_cast<std::size_t>(w) >= bank.workers.size()) return false;
+    WorkerRuntime& worker = bank.workers[static_cast<std::size_t>(w)];
+    auto it = std::find(worker.held.begin(), worker.held.end(), std::make_pair(id, attempt));
+    if (it == worker.held.end()) return false;
+    worker.held.erase(it);
+    WorkerSlot& slot = bank.slots[static_cast<std::size_t>(w)];
+    --slot.inflight;
+    --bank.inflight;
+    if (slot.inflight == 0) {
+      worker.busy_ns += now - worker.busy_since_ns;
+      worker.current = NO_REQUEST;
+      emit_worker(fx, b, w, WorkerState::IDLE, now);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Lifecycle transitions.
+  void leave_pending(StoredRequest& s) {
+    RequestRecord& r = s.record;
+    if (r.status != RequestStatus::PENDING) return;
+    --pending_total;
+    if (!r.waiting_retry) --banks[r.bank]->pending;
+    r.waiting_retry = false;
+  }
+
+  void finish(StoredRequest& s, ErrorCode error, std::string message, nlohmann::json result,
+              std::int64_t now, Effects& fx) {
+    RequestRecord& r = s.record;
+    RequestStatus from = r.status;
+    if (from == RequestStatus::PENDING) leave_pending(s);
+    if (from == RequestStatus::ASSIGNED || from == RequestStatus::PROCESSING) --inflight_total;
+    RequestStatus to = final_status_for(error);
+    r.status = to;
+    r.error = error;
+    r.at_ns[idx(to)] = now;
+    s.error_message = std::move(message);
+    ++counters.finished[idx(to)];
+    throughput.add(now);
+    --live;
+
+    Settlement settlement;
+    settlement.request = r.id;
+    settlement.status = to;
+    settlement.error = error;
+    settlement.result = std::move(result);
+    settlement.message = s.error_message;
+    outbox.settlements.push_back(std::move(settlement));
+    fx.signal_outbox = true;
+
+    EventType type = to == RequestStatus::COMPLETED   ? EventType::REQUEST_COMPLETED
+                     : to == RequestStatus::TIMED_OUT ? EventType::REQUEST_TIMED_OUT
+                     : to == RequestStatus::CANCELLED ? EventType::REQUEST_CANCELLED
+                                                      : EventType::REQUEST_FAILED;
+    emit_request(fx, type, r, now, error);
+    check_queue_drained(now, fx);
+    if (live == 0 && shutting_down) fx.became_finished = true;
+    store.finished(r.id);  // last: with a tiny history it may evict this very record
+  }
+
+  void enqueue(StoredRequest& s, std::int64_t now, bool at_front) {
+    RequestRecord& r = s.record;
+    BankRuntime& bank = *banks[r.bank];
+    if (at_front) {
+      bank.queue.push_front(r.priority, r.id, r.enqueued_ns);
+    } else {
+      r.enqueued_ns = now;
+      bank.queue.push(r.priority, r.id, now);
+    }
+    ++bank.pending;
+  }
+
+  // An attempt failed with `error`: retry with backoff when allowed, else finish.
+  void attempt_failed(StoredRequest& s, ErrorCode error, std::string message, std::int64_t now,
+                      Effects& fx) {
+    RequestRecord& r = s.record;
+    if (is_retryable_error(error) && r.attempts < r.max_attempts && !shutting_down_without_drain) {
+      --inflight_total;
+      r.status = RequestStatus::PENDING;
+      r.waiting_retry = true;
+      r.at_ns[idx(RequestStatus::PENDING)] = now;
+      r.error = error;
+      s.error_message = std::move(message);
+      ++pending_total;
+      ++counters.retries;
+      std::int64_t delay_ms = config.retry_base_ms;
+      for (int i = 1; i < r.attempts && delay_ms < config.retry_max_ms; ++i) delay_ms *= 2;
+      delay_ms = std::min(delay_ms, config.retry_max_ms);
+      add_timer(fx, Timer{now + delay_ms * NS_PER_MS, r.id, r.attempts, true});
+      emit_request(fx, EventType::REQUEST_RETRIED, r, now, error);
+      return;
+    }
+    finish(s, error, std::move(message), nullptr, now, fx);
+  }
+
+  void check_queue_drained(std::int64_t now, Effects& fx) {
+    if (!queue_was_full || config.max_queue == 0) return;
+    if (pending_total * 10 > config.max_queue * 9) return;
+    queue_was_full = false;
+    Event e;
+    e.type = EventType::QUEUE_DRAIN;
+    e.at_ns = now;
+    emit(fx, e);
+  }
+
+  // Assigns queued requests of bank `b` to workers while there is room.
+  void pump(std::uint32_t b, std::int64_t now, Effects& fx) {
+    BankRuntime& bank = *banks[b];
+    if (bank.status == BankStatus::PAUSED || bank.status == BankStatus::STOPPED) return;
+    while (!bank.queue.empty() && bank.inflight < bank.concurrency) {
+      int level = bank.queue.best_level(now);
+      RequestQueue::Entry entry = bank.queue.pop(level);
+      StoredRequest* s = store.find(entry.id);
+      if (s == nullptr || s->record.status != RequestStatus::PENDING || s->record.waiting_retry) {
+        continue;  // stale: cancelled (or evicted) while queued
+      }
+      RequestRecord& r = s->record;
+      int w = bank.balancer->pick(bank.slots, r.action);
+      if (w < 0) {
+        bank.queue.push_front(level, entry.id, entry.enqueued_ns);
+        break;
+      }
+      --bank.pending;
+      --pending_total;
+      ++inflight_total;
+      queue_wait.add(now - entry.enqueued_ns);
+      r.status = RequestStatus::ASSIGNED;
+      r.worker = w;
+      ++r.attempts;
+      r.at_ns[idx(RequestStatus::ASSIGNED)] = now;
+      hold(b, w, r.id, r.attempts, now, fx);
+      std::int64_t timeout_ns = r.timeout_ns;
+      if (timeout_ns > 0) add_timer(fx, Timer{now + timeout_ns, r.id, r.attempts, false});
+      emit_request(fx, EventType::REQUEST_ASSIGNED, r, now);
+
+      Dispatch d;
+      d.request = r.id;
+      d.attempt = r.attempts;
+      d.bank = b;
+      d.worker = w;
+      d.action = &bank.manifest.actions[r.action].id;
+      if (bank.kind == BankKind::NATIVE) {
+        d.params = s->params;
+        fx.run.emplace_back(bank.pool.get(), std::move(d));
+      } else {
+        outbox.dispatches.push_back(std::move(d));
+        fx.signal_outbox = true;
+      }
+      check_queue_drained(now, fx);
+    }
+  }
+
+  void pump_all(std::int64_t now, Effects& fx) {
+    for (std::uint32_t b = 0; b < banks.size(); ++b) pump(b, now, fx);
+  }
+
+  // Tells whoever runs an attempt that it is no longer wanted.
+  void abort_attempt(const RequestRecord& r, bool timed_out, Effects& fx) {
+    BankRuntime& bank = *banks[r.bank];
+    Abort a{r.id, r.attempts, r.bank, r.worker, timed_out};
+    if (bank.kind == BankKind::NATIVE) {
+      fx.abort.emplace_back(bank.pool.get(), a);
+    } else {
+      outbox.aborts.push_back(a);
+      fx.signal_outbox = true;
+    }
+  }
+
+  bool shutting_down_without_drain = false;
+
+  // Runs after the lock is released.
+  void apply(Effects& fx) {
+    for (auto& [pool, abort] : fx.abort) pool->abort(abort.request, abort.attempt, abort.worker);
+    for (auto& [pool, dispatch] : fx.run) pool->execute(std::move(dispatch));
+    if (fx.wake_timer) {
+      { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
+      timer_cv.notify_one();
+    }
+    if (fx.became_finished) finished_cv.notify_all();
+    if (fx.signal_outbox) {
+      std::function<void()> listener;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (outbox_signaled || outbox.empty()) return;
+        outbox_signaled = true;
+        listener = outbox_listener;
+      }
+      if (listener) listener();
+    }
+  }
+
+  void timer_loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!timer_stop) {
+      if (timers.empty()) {
+        timer_cv.wait(lock);
+        continue;
+      }
+      std::int64_t wait_ns = timers.top().deadline_ns - clock->now_ns();
+      if (wait_ns > 0) {
+        timer_cv.wait_for(lock, std::chrono::nanoseconds(wait_ns));
+        continue;
+      }
+      lock.unlock();
+      owner.tick();
+      lock.lock();
+    }
+  }
+};
+
+// -------------------------------------------------------------------------------------
+
+Engine::Engine(EngineConfig config, std::shared_ptr<HandlerRegistry> handlers) {
+  clock_ = config.clock ? config.clock : std::make_shared<SteadyClock>();
+  bool with_timer_thread = config.timer_thread;
+  impl_ = std::make_unique<Impl>(*this, std::move(config), std::move(handlers));
+  impl_->clock = clock_.get();
+  impl_->store = RequestStore(impl_->config.history_limit);
+  impl_->event_mask = impl_->config.event_mask;
+  impl_->started_ns = clock_->now_ns();
+  if (with_timer_thread) impl_->timer_thread = std::thread([this] { impl_->timer_loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->timer_stop = true;
+  }
+  impl_->timer_cv.notify_one();
+  if (impl_->timer_thread.joinable()) impl_->timer_thread.join();
+  // Pools report their queued jobs through complete(), which takes the lock: stop them
+  // without holding it.
+  for (auto& bank : impl_->banks) {
+    if (bank->pool) bank->pool->stop();
+  }
+}
+
+std::uint32_t Engine::register_bank(BankConfig config) {
+  auto& m = *impl_;
+  if (config.id.empty()) throw Error(ErrorCode::INVALID_ARGUMENT, "expected a non-empty bank id");
+  if (config.worker_count < 1 || config.worker_count > MAX_WORKERS) {
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected workerCount from 1 to 1024 for bank \"" +
+                                                 config.id + "\" but received " +
+                                                 std::to_string(config.worker_count));
+  }
+  if (config.concurrency < 0) {
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a concurrency of 0 (automatic) or more but received " +
+                                                 std::to_string(config.concurrency));
+  }
+  if (config.manifest.actions.empty()) {
+    throw Error(ErrorCode::INVALID_MANIFEST, "expected a manifest with at least one action for bank \"" +
+                                                 config.id + "\"");
+  }
+  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> native;
+  if (config.kind == BankKind::NATIVE) {
+    for (const auto& action : config.manifest.actions) {
+      auto handler = m.handlers ? m.handlers->find(action.id) : nullptr;
+      if (!handler) {
+        throw Error(ErrorCode::INVALID_MANIFEST, "native bank \"" + config.id +
+                                                     "\" declares action \"" + action.id +
+                                                     "\" but no native handler has that name");
+      }
+      native.emplace(action.id, std::move(handler));
+    }
+  }
+
+  auto bank = std::make_unique<BankRuntime>();
+  bank->id = config.id;
+  bank->kind = config.kind;
+  bank->strategy = config.strategy;
+  bank->queue = RequestQueue(m.config.aging_step_ms * NS_PER_MS);
+  int per_worker = std::max(1, config.manifest.max_concurrent_tasks);
+  bank->concurrency = config.concurrency > 0 ? config.concurrency : config.worker_count * per_worker;
+  std::vector<std::int64_t> estimates;
+  for (const auto& action : config.manifest.actions) {
+    estimates.push_back(action.estimated_duration_ms * NS_PER_MS);
+    auto timeout_ms = action.timeout_ms ? action.timeout_ms : config.manifest.default_timeout_ms;
+    bank->action_timeout_ns.push_back(timeout_ms.value_or(0) * NS_PER_MS);
+  }
+  bank->balancer = make_balancer(config.strategy, config.worker_count, std::move(estimates));
+  bank->slots.assign(static_cast<std::size_t>(config.worker_count), WorkerSlot{0, per_worker, true});
+  bank->workers.resize(static_cast<std::size_t>(config.worker_count));
+  bank->manifest = std::move(config.manifest);
+
+  Impl::Effects fx;
+  std::uint32_t index = 0;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    if (m.shutting_down) throw Error(ErrorCode::SHUTTING_DOWN, "the manager is shutting down");
+    if (m.bank_index.count(bank->id) != 0) {
+      throw Error(ErrorCode::DUPLICATE_BANK, "expected a new bank id but \"" + bank->id +
+                                                 "\" is already registered");
+    }
+    std::int64_t now = m.clock->now_ns();
+    for (auto& worker : bank->workers) worker.created_ns = now;
+    index = static_cast<std::uint32_t>(m.banks.size());
+    if (bank->kind == BankKind::NATIVE) {
+      Engine* self = this;
+      bank->pool = std::make_unique<NativePool>(
+          config.worker_count, std::move(native),
+          [self](const Dispatch& d) { self->started(d.request, d.attempt); },
+          [self](const Dispatch& d, Outcome&& outcome) {
+            self->complete(d.request, d.attempt, d.bank, d.worker, std::move(outcome));
+          });
+    }
+    for (std::size_t a = 0; a < bank->manifest.actions.size(); ++a) {
+      m.routes[m.tasks.intern(bank->manifest.actions[a].id)].emplace_back(
+          index, static_cast<std::uint16_t>(a));
+    }
+    m.bank_index.emplace(bank->id, index);
+    m.banks.push_back(std::move(bank));
+    m.emit_bank(fx, index, now);
+  }
+  m.apply(fx);
+  return index;
+}
+
+void Engine::register_task(const std::string& task, const std::string& bank_id,
+                           const std::string& action) {
+  auto& m = *impl_;
+  if (task.empty()) throw Error(ErrorCode::INVALID_ARGUMENT, "expected a non-empty task id");
+  std::lock_guard<std::mutex> lock(m.mutex);
+  BankRuntime& bank = m.bank_named(bank_id);
+  const auto& actions = bank.manifest.actions;
+  auto it = std::find_if(actions.begin(), actions.end(), [&](const auto& a) { return a.id == action; });
+  if (it == actions.end()) {
+    throw Error(ErrorCode::UNKNOWN_TASK, "expected an action of bank \"" + bank_id +
+                                             "\" but received \"" + action + "\"");
+  }
+  auto& routes = m.routes[m.tasks.intern(task)];
+  std::pair<std::uint32_t, std::uint16_t> route{m.bank_index[bank_id],
+                                                static_cast<std::uint16_t>(it - actions.begin())};
+  if (std::find(routes.begin(), routes.end(), route) == routes.end()) routes.push_back(route);
+}
+
+void Engine::pause_bank(const std::string& bank_id) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_named(bank_id);
+    if (bank.status == BankStatus::ACTIVE) {
+      bank.status = BankStatus::PAUSED;
+      m.emit_bank(fx, m.bank_index[bank_id], m.clock->now_ns());
+    }
+  }
+  m.apply(fx);
+}
+
+void Engine::resume_bank(const std::string& bank_id) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_named(bank_id);
+    if (bank.status == BankStatus::PAUSED) {
+      std::uint32_t b = m.bank_index[bank_id];
+      std::int64_t now = m.clock->now_ns();
+      bank.status = BankStatus::ACTIVE;
+      m.emit_bank(fx, b, now);
+      m.pump(b, now, fx);
+    }
+  }
+  m.apply(fx);
+}
+
+void Engine::drain_bank(const std::string& bank_id) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_named(bank_id);
+    if (bank.status != BankStatus::DRAINING && bank.status != BankStatus::STOPPED) {
+      std::uint32_t b = m.bank_index[bank_id];
+      std::int64_t now = m.clock->now_ns();
+      bank.status = BankStatus::DRAINING;
+      m.emit_bank(fx, b, now);
+      m.pump(b, now, fx);  // a paused bank that drains runs its queue again
+    }
+  }
+  m.apply(fx);
+}
+
+void Engine::set_concurrency(const std::string& bank_id, int limit) {
+  auto& m = *impl_;
+  if (limit < 1 || limit > MAX_WORKERS * 1024) {
+    throw Error(ErrorCode::INVALID_ARGUMENT,
+                "expected a concurrency limit of at least 1 but received " + std::to_string(limit));
+  }
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_named(bank_id);
+    bank.concurrency = limit;
+    m.pump(m.bank_index[bank_id], m.clock->now_ns(), fx);
+  }
+  m.apply(fx);
+}
+
+std::vector<BankInfo> Engine::banks() const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  std::vector<BankInfo> out;
+  for (const auto& bank : m.banks) {
+    BankInfo info;
+    info.id = bank->id;
+    info.name = bank->manifest.name;
+    info.kind = bank->kind;
+    info.status = bank->status;
+    info.worker_count = static_cast<int>(bank->workers.size());
+    info.concurrency = bank->concurrency;
+    info.queue_depth = bank->pending;
+    info.in_flight = bank->inflight;
+    info.strategy = bank->strategy;
+    for (const auto& action : bank->manifest.actions) info.actions.push_back(action.id);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::string Engine::bank_id(std::uint32_t bank) const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->bank_at(bank).id;
+}
+
+RequestId Engine::submit(SubmitSpec spec) {
+  auto& m = *impl_;
+  // Argument checks that need no shared state happen before taking the lock.
+  if (spec.priority < MIN_PRIORITY || spec.priority > MAX_PRIORITY) {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    ++m.counters.rejected;
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected an integer priority from 0 to 10 but received " +
+                                                 std::to_string(spec.priority));
+  }
+  if (spec.timeout_ms && (*spec.timeout_ms < 0 || *spec.timeout_ms > MAX_TIMEOUT_MS)) {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    ++m.counters.rejected;
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a timeout from 0 to 9.2e12 ms but received " +
+                                                 std::to_string(*spec.timeout_ms));
+  }
+  if (spec.retries && (*spec.retries < 0 || *spec.retries > MAX_RETRIES)) {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    ++m.counters.rejected;
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected retries from 0 to 100 but received " +
+                                                 std::to_string(*spec.retries));
+  }
+
+  Impl::Effects fx;
+  RequestId id = NO_REQUEST;
+  {
+    std::unique_lock<std::mutex> lock(m.mutex);
+    auto reject = [&](ErrorCode code, const std::string& message) -> Error {
+      ++m.counters.rejected;
+      return Error(code, message);
+    };
+    if (m.shutting_down) {
+      throw reject(ErrorCode::SHUTTING_DOWN, "the manager is shutting down and takes no new requests");
+    }
+    if (m.config.max_payload_bytes > 0 && spec.payload_bytes > m.config.max_payload_bytes) {
+      throw reject(ErrorCode::PAYLOAD_TOO_LARGE,
+                   "expected params of at most " + std::to_string(m.config.max_payload_bytes) +
+                       " bytes but received " + std::to_string(spec.payload_bytes));
+    }
+    // Route: the pinned bank, or the least loaded bank that serves the task.
+    auto task_id = m.tasks.find(spec.task);
+    auto routes = task_id ? m.routes.find(*task_id) : m.routes.end();
+    if (routes == m.routes.end()) {
+      throw reject(ErrorCode::UNKNOWN_TASK, "expected a task some bank can run but received \"" +
+                                                spec.task + "\"");
+    }
+    const std::pair<std::uint32_t, std::uint16_t>* chosen = nullptr;
+    double best_load = 0;
+    bool saw_draining = false;
+    for (const auto& route : routes->second) {
+      const BankRuntime& bank = *m.banks[route.first];
+      if (!spec.bank.empty() && bank.id != spec.bank) continue;
+      if (bank.status == BankStatus::DRAINING || bank.status == BankStatus::STOPPED) {
+        saw_draining = true;
+        continue;
+      }
+      double load = static_cast<double>(bank.pending + static_cast<std::size_t>(bank.inflight)) /
+                    static_cast<double>(bank.capacity());
+      if (chosen == nullptr || load < best_load) {
+        chosen = &route;
+        best_load = load;
+      }
+    }
+    if (chosen == nullptr) {
+      if (saw_draining) {
+        throw reject(ErrorCode::SHUTTING_DOWN, "every bank that runs \"" + spec.task +
+                                                   "\" is draining or stopped");
+      }
+      if (m.bank_index.count(spec.bank) == 0) {
+        throw reject(ErrorCode::UNKNOWN_BANK, "expected a registered bank id but received \"" +
+                                                  spec.bank + "\"");
+      }
+      throw reject(ErrorCode::UNKNOWN_TASK, "bank \"" + spec.bank + "\" cannot run task \"" +
+                                                spec.task + "\"");
+    }
+    BankRuntime& bank = *m.banks[chosen->first];
+    const ActionSpec& action = bank.manifest.actions[chosen->second];
+    if (spec.params) {
+      try {
+        validate_params(action, *spec.params);
+      } catch (const Error& error) {
+        throw reject(error.code(), error.what());
+      }
+    } else if (bank.kind == BankKind::NATIVE && !action.parameters.empty()) {
+      validate_params(action, nlohmann::json::object());  // names the first required param
+    }
+    if (m.config.max_queue > 0 && m.pending_total >= m.config.max_queue) {
+      m.queue_was_full = true;
+      throw reject(ErrorCode::QUEUE_FULL, "expected room in the queue but it holds " +
+                                              std::to_string(m.pending_total) + " of " +
+                                              std::to_string(m.config.max_queue) + " requests");
+    }
+
+    std::int64_t now = m.clock->now_ns();
+    id = m.next_id++;
+    StoredRequest& s = m.store.insert(id);
+    RequestRecord& r = s.record;
+    r.task = *task_id;
+    r.bank = chosen->first;
+    r.action = chosen->second;
+    r.client = m.clients.intern(spec.client);
+    r.priority = static_cast<std::int8_t>(spec.priority);
+    int retries = spec.retries ? *spec.retries : (action.retryable ? m.config.default_retries : 0);
+    r.max_attempts = static_cast<std::uint8_t>(1 + std::clamp(retries, 0, MAX_RETRIES));
+    r.timeout_ns = spec.timeout_ms ? *spec.timeout_ms * NS_PER_MS : bank.action_timeout_ns[r.action];
+    r.at_ns[idx(RequestStatus::PENDING)] = now;
+    if (bank.kind == BankKind::NATIVE) {
+      s.params = std::make_shared<const nlohmann::json>(
+          spec.params ? std::move(*spec.params) : nlohmann::json::object());
+    }
+    ++m.counters.total_requests;
+    ++m.live;
+    ++m.pending_total;
+    m.enqueue(s, now, false);
+    m.emit_request(fx, EventType::REQUEST_SUBMITTED, r, now);
+    m.pump(chosen->first, now, fx);
+  }
+  m.apply(fx);
+  return id;
+}
+
+bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    StoredRequest* s = m.store.find(id);
+    if (s == nullptr || is_final(s->record.status)) return false;
+    RequestRecord& r = s->record;
+    if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
+      m.abort_attempt(r, false, fx);
+    }
+    m.finish(*s, reason, message, nullptr, m.clock->now_ns(), fx);
+  }
+  m.apply(fx);
+  return true;
+}
+
+void Engine::started(RequestId id, std::uint8_t attempt) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    StoredRequest* s = m.store.find(id);
+    if (s == nullptr) return;
+    RequestRecord& r = s->record;
+    if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) return;
+    std::int64_t now = m.clock->now_ns();
+    r.status = RequestStatus::PROCESSING;
+    r.at_ns[idx(RequestStatus::PROCESSING)] = now;
+    m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].current = id;
+    m.emit_request(fx, EventType::REQUEST_STARTED, r, now);
+  }
+  m.apply(fx);
+}
+
+void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_index,
+                      std::int32_t worker, Outcome outcome) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    std::int64_t now = m.clock->now_ns();
+    // Whatever happened to the request, the worker's slot is free again. A worker that was
+    // lost no longer holds the attempt: its late report is ignored entirely.
+    if (!m.release(bank_index, worker, id, attempt, now, fx)) return;
+    BankRuntime& bank = *m.banks[bank_index];
+    WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
+    StoredRequest* s = m.store.find(id);
+    bool current = s != nullptr && s->record.attempts == attempt &&
+                   (s->record.status == RequestStatus::ASSIGNED ||
+                    s->record.status == RequestStatus::PROCESSING);
+    if (current) {
+      RequestRecord& r = s->record;
+      std::int64_t start = r.at_ns[idx(r.status == RequestStatus::PROCESSING ? RequestStatus::PROCESSING
+                                                                            : RequestStatus::ASSIGNED)];
+      std::int64_t duration = now - start;
+      m.processing.add(duration);
+      bank.balancer->record(worker, r.action, duration);
+      if (outcome.error == ErrorCode::OK) {
+        ++w.completed;
+        m.finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx);
+      } else {
+        ++w.failed;
+        m.attempt_failed(*s, outcome.error, std::move(outcome.message), now, fx);
+      }
+    }
+    m.pump(bank_index, now, fx);
+  }
+  m.apply(fx);
+}
+
+void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCode reason,
+                         const std::string& message) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_at(bank_index);
+    if (worker < 0 || static_cast<std::size_t>(worker) >= bank.workers.size()) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index of bank \"" + bank.id +
+                                                   "\" but received " + std::to_string(worker));
+    }
+    std::int64_t now = m.clock->now_ns();
+    WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
+    bank.slots[static_cast<std::size_t>(worker)].alive = false;
+    auto held = w.held;  // release() edits the list
+    bool any_started = false;
+    for (const auto& [id, attempt] : held) {
+      const StoredRequest* s = m.store.find(id);
+      if (s && s->record.attempts == attempt && s->record.status == RequestStatus::PROCESSING) {
+        any_started = true;
+      }
+    }
+    bool first = true;
+    for (const auto& [id, attempt] : held) {
+      m.release(bank_index, worker, id, attempt, now, fx);
+      StoredRequest* s = m.store.find(id);
+      bool oldest = first;
+      first = false;
+      if (s == nullptr || s->record.attempts != attempt) continue;
+      RequestRecord& r = s->record;
+      bool ran = r.status == RequestStatus::PROCESSING ||
+                 (r.status == RequestStatus::ASSIGNED && oldest && !any_started);
+      if (ran) {
+        ++w.failed;
+        m.attempt_failed(*s, reason, message, now, fx);
+      } else if (r.status == RequestStatus::ASSIGNED) {
+        // Never started: back to the head of its level, the attempt not counted.
+        --r.attempts;
+        --m.inflight_total;
+        ++m.pending_total;
+        r.status = RequestStatus::PENDING;
+        r.worker = -1;
+        m.enqueue(*s, now, true);
+      }
+    }
+    m.emit_worker(fx, bank_index, worker, WorkerState::LOST, now);
+    m.pump(bank_index, now, fx);
+  }
+  m.apply(fx);
+}
+
+void Engine::worker_replaced(std::uint32_t bank_index, std::int32_t worker) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_at(bank_index);
+    if (worker < 0 || static_cast<std::size_t>(worker) >= bank.workers.size()) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index of bank \"" + bank.id +
+                                                   "\" but received " + std::to_string(worker));
+    }
+    std::int64_t now = m.clock->now_ns();
+    bank.slots[static_cast<std::size_t>(worker)].alive = true;
+    ++bank.workers[static_cast<std::size_t>(worker)].restarts;
+    m.emit_worker(fx, bank_index, worker, WorkerState::REPLACED, now);
+    m.pump(bank_index, now, fx);
+  }
+  m.apply(fx);
+}
+
+std::int64_t Engine::tick() {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  std::int64_t next = -1;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    std::int64_t now = m.clock->now_ns();
+    std::vector<std::uint32_t> touched;
+    while (!m.timers.empty() && m.timers.top().deadline_ns <= now) {
+      Timer t = m.timers.top();
+      m.timers.pop();
+      StoredRequest* s = m.store.find(t.request);
+      if (s == nullptr || s->record.attempts != t.attempt) continue;
+      RequestRecord& r = s->record;
+      if (t.is_retry) {
+        if (r.status != RequestStatus::PENDING || !r.waiting_retry) continue;
+        r.waiting_retry = false;
+        m.enqueue(*s, now, false);
+        touched.push_back(r.bank);
+      } else {
+        if (r.status != RequestStatus::ASSIGNED && r.status != RequestStatus::PROCESSING) continue;
+        m.abort_attempt(r, true, fx);
+        ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
+        m.attempt_failed(*s, ErrorCode::TIMEOUT,
+                         "the attempt ran past its timeout of " +
+                             std::to_string(r.timeout_ns / NS_PER_MS) + " ms",
+                         now, fx);
+        touched.push_back(r.bank);
+      }
+    }
+    for (auto b : touched) m.pump(b, now, fx);
+    next = m.timers.empty() ? -1 : m.timers.top().deadline_ns;
+  }
+  m.apply(fx);
+  return next;
+}
+
+std::int64_t Engine::next_deadline_ns() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->timers.empty() ? -1 : impl_->timers.top().deadline_ns;
+}
+
+void Engine::shutdown(bool drain) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    std::int64_t now = m.clock->now_ns();
+    m.shutting_down = true;
+    if (!drain) {
+      m.shutting_down_without_drain = true;
+      // Everything not yet running is cancelled: queued requests and retries in backoff.
+      std::vector<RequestId> ids;
+      for (std::uint32_t b = 0; b < m.banks.size(); ++b) {
+        BankRuntime& bank = *m.banks[b];
+        while (!bank.queue.empty()) ids.push_back(bank.queue.pop(bank.queue.best_level(now)).id);
+      }
+      for (RequestId id : ids) {
+        StoredRequest* s = m.store.find(id);
+        if (s && s->record.status == RequestStatus::PENDING && !s->record.waiting_retry) {
+          m.finish(*s, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", nullptr, now, fx);
+        }
+      }
+      std::vector<RequestId> waiting;
+      auto timers = m.timers;
+      while (!timers.empty()) {
+        if (timers.top().is_retry) waiting.push_back(timers.top().request);
+        timers.pop();
+      }
+      for (RequestId id : waiting) {
+        StoredRequest* s = m.store.find(id);
+        if (s && s->record.status == RequestStatus::PENDING && s->record.waiting_retry) {
+          m.finish(*s, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", nullptr, now, fx);
+        }
+      }
+    }
+    for (std::uint32_t b = 0; b < m.banks.size(); ++b) {
+      BankRuntime& bank = *m.banks[b];
+      if (bank.status == BankStatus::PAUSED && drain) bank.status = BankStatus::ACTIVE;
+      m.pump(b, now, fx);
+    }
+    if (m.live == 0) fx.became_finished = true;
+  }
+  m.apply(fx);
+}
+
+bool Engine::finished() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->shutting_down && impl_->live == 0;
+}
+
+bool Engine::wait_finished(std::int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  return impl_->finished_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return impl_->shutting_down && impl_->live == 0;
+  });
+}
+
+void Engine::drain_outbox(Outbox& out) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto& box = impl_->outbox;
+  // Swap rather than copy: the caller's (cleared) vectors keep their capacity for reuse.
+  out.dispatches.clear();
+  out.aborts.clear();
+  out.settlements.clear();
+  out.events.clear();
+  std::swap(out.dispatches, box.dispatches);
+  std::swap(out.aborts, box.aborts);
+  std::swap(out.settlements, box.settlements);
+  std::swap(out.events, box.events);
+  impl_->outbox_signaled = false;
+}
+
+void Engine::set_outbox_listener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->outbox_listener = std::move(listener);
+}
+
+void Engine::set_event_mask(std::uint32_t mask) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->event_mask = mask & ALL_EVENTS;
+}
+
+std::optional<RequestInfo> Engine::request(RequestId id) const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  const StoredRequest* s = m.store.find(id);
+  if (s == nullptr) return std::nullopt;
+  return m.store.info(*s, m.tasks, m.clients,
+                      [&](std::uint32_t b) -> const std::string& { return m.bank_name(b); });
+}
+
+QueryResult Engine::query(const RequestQuery& query) const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  return m.store.query(query, m.tasks, m.clients,
+                       [&](std::uint32_t b) -> const std::string& { return m.bank_name(b); });
+}
+
+SystemMetrics Engine::metrics() const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  std::int64_t now = m.clock->now_ns();
+  SystemMetrics out = m.counters;
+  out.pending = m.pending_total;
+  out.in_flight = m.inflight_total;
+  std::uint64_t finished = 0;
+  for (auto n : out.finished) finished += n;
+  out.success_rate = finished == 0 ? 1.0
+                                   : static_cast<double>(out.finished[idx(RequestStatus::COMPLETED)]) /
+                                         static_cast<double>(finished);
+  out.processing = m.processing.percentiles();
+  out.queue_wait = m.queue_wait.percentiles();
+  int capacity = 0, inflight = 0;
+  for (const auto& bank : m.banks) {
+    for (const auto& slot : bank->slots) {
+      ++out.worker_count;
+      if (slot.inflight > 0) ++out.busy_workers;
+    }
+    capacity += bank->capacity();
+    inflight += bank->inflight;
+  }
+  out.current_load = capacity == 0 ? 0.0 : std::min(1.0, static_cast<double>(inflight) / capacity);
+  out.throughput_per_s = m.throughput.per_second(now);
+  out.uptime_ms = (now - m.started_ns) / NS_PER_MS;
+  out.stored_requests = m.store.size();
+  return out;
+}
+
+std::vector<WorkerStatus> Engine::worker_status() const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  std::int64_t now = m.clock->now_ns();
+  std::vector<WorkerStatus> out;
+  for (const auto& bank : m.banks) {
+    for (std::size_t i = 0; i < bank->workers.size(); ++i) {
+      const WorkerRuntime& w = bank->workers[i];
+      const WorkerSlot& slot = bank->slots[i];
+      WorkerStatus st;
+      st.worker_id = bank->id + "#" + std::to_string(i);
+      st.bank = bank->id;
+      st.index = static_cast<int>(i);
+      st.kind = bank->kind;
+      st.alive = slot.alive;
+      st.busy = slot.inflight > 0;
+      st.inflight = slot.inflight;
+      st.capacity = slot.capacity;
+      st.tasks_completed = w.completed;
+      st.tasks_failed = w.failed;
+      st.busy_ns = w.busy_ns + (slot.inflight > 0 ? now - w.busy_since_ns : 0);
+      st.idle_ns = std::max<std::int64_t>(0, now - w.created_ns - st.busy_ns);
+      RequestId current = w.current != NO_REQUEST ? w.current
+                                                  : (w.held.empty() ? NO_REQUEST : w.held.front().first);
+      st.current_request = current;
+      if (const StoredRequest* s = current ? m.store.find(current) : nullptr) {
+        st.current_task = m.tasks.name(s->record.task);
+      }
+      st.restarts = w.restarts;
+      out.push_back(std::move(st));
+    }
+  }
+  return out;
+}
+
+BalanceReport Engine::balance_report(const std::string& bank_id) const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  BankRuntime& bank = m.bank_named(bank_id);
+  std::int64_t now = m.clock->now_ns();
+  BalanceReport report;
+  report.bank = bank.id;
+  report.strategy = bank.strategy;
+  std::uint64_t total = 0, most = 0;
+  for (std::size_t i = 0; i < bank.workers.size(); ++i) {
+    const WorkerRuntime& w = bank.workers[i];
+    report.assigned.push_back(w.assigned);
+    report.busy_ns.push_back(w.busy_ns + (bank.slots[i].inflight > 0 ? now - w.busy_since_ns : 0));
+    total += w.assigned;
+    most = std::max(most, w.assigned);
+  }
+  if (total > 0) {
+    double mean = static_cast<double>(total) / static_cast<double>(bank.workers.size());
+    report.imbalance = static_cast<double>(most) / mean;
+  }
+  return report;
+}
+
+std::string Engine::prometheus_text() const {
+  SystemMetrics system = metrics();
+  std::vector<WorkerStatus> workers = worker_status();
+  std::vector<BankInfo> bank_list = banks();
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  PrometheusInput input;
+  input.system = &system;
+  input.workers = &workers;
+  input.banks = &bank_list;
+  input.processing = &impl_->processing;
+  input.manager = impl_->config.name;
+  return threadbank::prometheus_text(input);
+}
+
+}  // namespace threadbank

@@ -1,0 +1,127 @@
+#include "threadbank/native_pool.h"
+
+#include <exception>
+
+#include "threadbank/error.h"
+
+namespace threadbank {
+namespace {
+
+// Flags are per attempt: a retry may land on the worker still running the abandoned one.
+std::uint64_t flag_key(RequestId request, std::uint8_t attempt) { return request << 8 | attempt; }
+
+}  // namespace
+
+NativePool::NativePool(int worker_count,
+                       std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
+                       StartSink on_start, CompletionSink on_complete)
+    : handlers_(std::move(handlers)),
+      on_start_(std::move(on_start)),
+      on_complete_(std::move(on_complete)) {
+  workers_.reserve(static_cast<std::size_t>(worker_count));
+  for (int i = 0; i < worker_count; ++i) workers_.push_back(std::make_unique<Worker>());
+  // Threads start after every Worker exists, so none can observe a half-built pool.
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->thread = std::thread([this, w] { run(*w); });
+  }
+}
+
+NativePool::~NativePool() { stop(); }
+
+void NativePool::execute(Dispatch dispatch) {
+  auto index = static_cast<std::size_t>(dispatch.worker);
+  if (index >= workers_.size()) {
+    on_complete_(dispatch, Outcome::fail(ErrorCode::INTERNAL, "dispatch to a worker the pool does not have"));
+    return;
+  }
+  Worker& worker = *workers_[index];
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard<std::mutex> lock(worker.mutex);
+    if (worker.stopping) {
+      // Fall through to report outside the lock.
+    } else {
+      worker.flags[flag_key(dispatch.request, dispatch.attempt)] = flag;
+      worker.jobs.push_back(Job{std::move(dispatch), std::move(flag)});
+      worker.wake.notify_one();
+      return;
+    }
+  }
+  on_complete_(dispatch, Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool is stopping"));
+}
+
+void NativePool::abort(RequestId request, std::uint8_t attempt, std::int32_t worker) {
+  auto index = static_cast<std::size_t>(worker);
+  if (index >= workers_.size()) return;
+  Worker& w = *workers_[index];
+  std::lock_guard<std::mutex> lock(w.mutex);
+  auto it = w.flags.find(flag_key(request, attempt));
+  if (it != w.flags.end()) it->second->store(true, std::memory_order_relaxed);
+}
+
+void NativePool::stop() {
+  if (stopped_.exchange(true)) return;
+  for (auto& worker : workers_) {
+    std::lock_guard<std::mutex> lock(worker->mutex);
+    worker->stopping = true;
+    // Ask running handlers to stop early; queued jobs are reported by the thread itself.
+    for (auto& entry : worker->flags) entry.second->store(true, std::memory_order_relaxed);
+    worker->wake.notify_one();
+  }
+  for (auto& worker : workers_) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+}
+
+Outcome NativePool::invoke(const Job& job) {
+  auto handler = handlers_.find(*job.dispatch.action);
+  if (handler == handlers_.end()) {
+    return Outcome::fail(ErrorCode::INTERNAL, "no native handler for " + *job.dispatch.action);
+  }
+  static const nlohmann::json EMPTY = nlohmann::json::object();
+  const nlohmann::json& params = job.dispatch.params ? *job.dispatch.params : EMPTY;
+  TaskContext ctx(job.cancelled.get());
+  // Threads capture exceptions; they never escape (an escaping one would terminate).
+  try {
+    return Outcome::ok((*handler->second)(params, ctx));
+  } catch (const Error& error) {
+    return Outcome::fail(error.code(), error.what());
+  } catch (const std::exception& error) {
+    return Outcome::fail(ErrorCode::HANDLER, error.what());
+  } catch (...) {
+    return Outcome::fail(ErrorCode::HANDLER, "native handler threw a non-standard exception");
+  }
+}
+
+void NativePool::run(Worker& worker) {
+  for (;;) {
+    Job job;
+    bool shutting_down = false;
+    {
+      std::unique_lock<std::mutex> lock(worker.mutex);
+      worker.wake.wait(lock, [&] { return worker.stopping || !worker.jobs.empty(); });
+      if (worker.jobs.empty()) return;  // stopping and nothing left to report
+      job = std::move(worker.jobs.front());
+      worker.jobs.pop_front();
+      shutting_down = worker.stopping;
+    }
+    Outcome outcome;
+    if (shutting_down) {
+      outcome = Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool stopped before this ran");
+    } else if (job.cancelled->load(std::memory_order_relaxed)) {
+      // Aborted while queued on this worker: skip the handler, just free the slot.
+      outcome = Outcome::fail(ErrorCode::CANCELLED, "aborted before it started");
+    } else {
+      on_start_(job.dispatch);
+      outcome = invoke(job);
+    }
+    {
+      std::lock_guard<std::mutex> lock(worker.mutex);
+      worker.flags.erase(flag_key(job.dispatch.request, job.dispatch.attempt));
+    }
+    on_complete_(job.dispatch, std::move(outcome));
+  }
+}
+
+}  // namespace threadbank
