@@ -493,7 +493,11 @@ std::uint32_t Engine::register_bank(BankConfig config) {
   bank->kind = config.kind;
   bank->strategy = config.strategy;
   bank->queue = RequestQueue(m.config.aging_step_ms * NS_PER_MS);
-  int per_worker = std::max(1, config.manifest.max_concurrent_tasks);
+  if (config.prefetch < 0 || config.prefetch > 64) {
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a prefetch from 0 to 64 but received " +
+                                                 std::to_string(config.prefetch));
+  }
+  int per_worker = std::max(1, config.manifest.max_concurrent_tasks) + config.prefetch;
   bank->concurrency = config.concurrency > 0 ? config.concurrency : config.worker_count * per_worker;
   std::vector<std::int64_t> estimates;
   for (const auto& action : config.manifest.actions) {

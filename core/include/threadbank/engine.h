@@ -52,7 +52,10 @@ struct BankConfig {
   BankKind kind = BankKind::SCRIPT;
   int worker_count = 1;
   BalanceStrategy strategy = BalanceStrategy::LEAST_LOADED;
-  int concurrency = 0;  ///< limit on in-flight attempts; 0 = workers * max_concurrent_tasks
+  /// Extra attempts a worker may hold beyond max_concurrent_tasks, queued inside it so it
+  /// never idles waiting for the next message (script workers; 0 for native ones).
+  int prefetch = 0;
+  int concurrency = 0;  ///< limit on in-flight attempts; 0 = workers * per-worker capacity
 };
 
 struct SubmitSpec {

@@ -1,0 +1,92 @@
+/**
+ * The shape of a compiled core as the TS layer sees it. The Node addon and the wasm module
+ * both implement it, so the manager is written once.
+ */
+
+/** What the core hands over in one crossing; flat arrays, see node-addon/convert.cc. */
+export interface OutboxBatch {
+  /** [requestId, attempt, bank, worker] per script attempt to run. */
+  dispatches: number[];
+  actions: string[];
+  /** [requestId, attempt, bank, worker, timedOut] per script attempt no longer wanted. */
+  aborts: number[];
+  settledIds: number[];
+  /** Index into `errorCodes` (0 = OK). */
+  settledCodes: number[];
+  settledValues: unknown[];
+  settledMessages: (string | undefined)[];
+  /** [type, atMs, requestId, bank, worker, attempt, errorCode, state] per event. */
+  events: number[];
+}
+
+export interface EngineConfigInput {
+  name: string;
+  maxQueue: number;
+  historyLimit: number;
+  defaultRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  agingStepMs: number;
+  maxPayloadBytes: number;
+  manualClock?: boolean;
+  startTimeMs?: number;
+}
+
+export interface BankInput {
+  id: string;
+  kind: 'native' | 'script';
+  workerCount: number;
+  strategy: string;
+  concurrency: number;
+  prefetch: number;
+  manifest?: unknown;
+  builtin?: string;
+}
+
+export interface NativeEngine {
+  registerBank(bank: BankInput): number;
+  registerTask(task: string, bank: string, action: string): void;
+  submit(
+    task: string,
+    params: unknown,
+    priority: number,
+    timeoutMs: number,
+    retries: number,
+    clientId: string | undefined,
+    bankId: string | undefined,
+    payloadBytes: number,
+  ): number;
+  cancel(id: number, code?: number, message?: string): boolean;
+  started(ids: number[], attempts: number[]): void;
+  completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[]): void;
+  workerLost(bank: number, worker: number, code: number, message: string): void;
+  workerReplaced(bank: number, worker: number): void;
+  bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void;
+  setConcurrency(bankId: string, limit: number): void;
+  drain(): OutboxBatch | null;
+  setEventMask(mask: number): void;
+  metrics(): unknown;
+  workerStatus(): unknown;
+  banks(): unknown;
+  balanceReport(bankId: string): unknown;
+  query(query: Record<string, unknown>): unknown;
+  request(id: number): unknown;
+  prometheus(): string;
+  advanceTime(ms: number): void;
+  nowMs(): number;
+  shutdown(drain: boolean): void;
+  finished(): boolean;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** A loaded core: the engine class and the name tables generated from the core's enums. */
+export interface CoreModule {
+  NativeEngine: new (config: EngineConfigInput, onOutbox: (batch: OutboxBatch) => void) => NativeEngine;
+  errorCodes: string[];
+  eventTypes: string[];
+  requestStatuses: string[];
+  workerStates: string[];
+  bankStatuses: string[];
+}

@@ -1,0 +1,80 @@
+/**
+ * One set of error codes on every platform. The core owns the list; the bindings export it
+ * (`errorCodes`) and a test checks this union against it, so the two never drift.
+ */
+export type ErrorCode =
+  | 'E_UNKNOWN_TASK'
+  | 'E_UNKNOWN_BANK'
+  | 'E_UNKNOWN_REQUEST'
+  | 'E_DUPLICATE_BANK'
+  | 'E_INVALID_PARAMS'
+  | 'E_INVALID_MANIFEST'
+  | 'E_INVALID_ARGUMENT'
+  | 'E_QUEUE_FULL'
+  | 'E_TIMEOUT'
+  | 'E_CANCELLED'
+  | 'E_WORKER_CRASHED'
+  | 'E_SHUTTING_DOWN'
+  | 'E_HANDLER'
+  | 'E_PAYLOAD_TOO_LARGE'
+  | 'E_INTERNAL';
+
+export interface ThreadbankErrorOptions {
+  requestId?: number;
+  cause?: unknown;
+  /** A stack captured where the caller called us, so the error points at their line. */
+  callerStack?: string;
+}
+
+/** Every rejection and throw from threadbank is one of these, with a stable `.code`. */
+export class ThreadbankError extends Error {
+  override readonly name = 'ThreadbankError';
+  readonly code: ErrorCode;
+  readonly requestId: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ThreadbankErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.requestId = options.requestId;
+    if (options.callerStack !== undefined) {
+      // Keep our message line, then the caller's frames (the first line of callerStack is
+      // the placeholder error's own header).
+      const frames = options.callerStack.split('\n').slice(1).join('\n');
+      this.stack = `${this.name} [${code}]: ${message}\n${frames}`;
+    }
+  }
+}
+
+export function isThreadbankError(value: unknown): value is ThreadbankError {
+  return value instanceof ThreadbankError;
+}
+
+/** A short description of a value's type for "expected X but received Y" messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : `the number ${value}`;
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+    return `the string ${JSON.stringify(shown)}`;
+  }
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'bigint') return 'a BigInt';
+  if (Array.isArray(value)) return 'an array';
+  return 'an object';
+}
+
+export function invalidArgument(what: string, expected: string, received: unknown): ThreadbankError {
+  return new ThreadbankError('E_INVALID_ARGUMENT', `Expected ${expected} for ${what} but received ${describe(received)}`);
+}
+
+/** Wraps an error thrown by a binding (a plain Error with `.code`) as a ThreadbankError. */
+export function fromBindingError(error: unknown, options: ThreadbankErrorOptions = {}): ThreadbankError {
+  if (error instanceof ThreadbankError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const known = typeof code === 'string' && code.startsWith('E_') ? (code as ErrorCode) : 'E_INTERNAL';
+  return new ThreadbankError(known, message, options);
+}

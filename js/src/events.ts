@@ -1,0 +1,97 @@
+/**
+ * Listeners for manager events. The core collects only the event types someone listens to
+ * (a bit mask), and hands them over in flat batches that are decoded here.
+ */
+import type { CoreModule } from './binding.js';
+import type { ErrorCode } from './errors.js';
+import type { EventName, ManagerEvent } from './types.js';
+
+type Listener = (event: ManagerEvent) => void;
+
+/** Fields per event in OutboxBatch.events. */
+const EVENT_FIELDS = 8;
+
+export class EventHub {
+  private readonly listeners = new Map<EventName, Set<Listener>>();
+  private readonly typeBits = new Map<string, number>();
+
+  constructor(
+    private readonly core: CoreModule,
+    private readonly setMask: (mask: number) => void,
+    private readonly bankName: (index: number) => string,
+  ) {
+    core.eventTypes.forEach((name, index) => this.typeBits.set(name, 1 << index));
+  }
+
+  on(event: EventName, listener: Listener): void {
+    if (typeof listener !== 'function') throw new TypeError(`Expected a function for the ${event} listener`);
+    if (event !== 'progress' && !this.typeBits.has(event)) {
+      throw new TypeError(`Expected an event name (${[...this.typeBits.keys(), 'progress'].join(', ')}) but received ${String(event)}`);
+    }
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    this.updateMask();
+  }
+
+  off(event: EventName, listener: Listener): void {
+    this.listeners.get(event)?.delete(listener);
+    this.updateMask();
+  }
+
+  dispatch(events: number[], metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
+    const { eventTypes, errorCodes, workerStates, bankStatuses } = this.core;
+    for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+      const type = eventTypes[events[i]!] as EventName;
+      const set = this.listeners.get(type);
+      if (!set || set.size === 0) continue;
+      const requestId = events[i + 2]!;
+      const bank = this.bankName(events[i + 3]!);
+      const worker = events[i + 4]!;
+      const error = events[i + 6]!;
+      const state = events[i + 7]!;
+      const event: ManagerEvent = { type, timestamp: events[i + 1]! };
+      if (requestId !== 0) {
+        event.requestId = requestId;
+        event.attempt = events[i + 5]!;
+        const metadata = metadataOf(requestId);
+        if (metadata !== undefined) event.metadata = metadata;
+      }
+      if (type !== 'queue-drain') event.bankId = bank;
+      if (worker >= 0) event.workerId = `${bank}#${worker}`;
+      if (error !== 0) event.errorCode = errorCodes[error] as ErrorCode;
+      if (type === 'worker-status') event.state = workerStates[state];
+      if (type === 'bank-status') event.state = bankStatuses[state];
+      this.emit(set, event);
+    }
+  }
+
+  emitProgress(requestId: number, bankId: string, worker: number, value: unknown, timestamp: number, metadata?: Record<string, unknown>): void {
+    const set = this.listeners.get('progress');
+    if (!set || set.size === 0) return;
+    const event: ManagerEvent = { type: 'progress', timestamp, requestId, bankId, workerId: `${bankId}#${worker}`, value };
+    if (metadata !== undefined) event.metadata = metadata;
+    this.emit(set, event);
+  }
+
+  private emit(set: Set<Listener>, event: ManagerEvent): void {
+    for (const listener of set) {
+      // A throwing listener must not break delivery to the others, nor the manager's loop.
+      try {
+        listener(event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  private updateMask(): void {
+    let mask = 0;
+    for (const [name, set] of this.listeners) {
+      if (set.size > 0) mask |= this.typeBits.get(name) ?? 0;
+    }
+    this.setMask(mask);
+  }
+}

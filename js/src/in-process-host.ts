@@ -1,0 +1,68 @@
+/**
+ * A script host whose "workers" run in the calling thread: the same protocol, the same
+ * worker runtime, no threads. Test mode uses it so users' suites stay fast and deterministic.
+ */
+import type { HostMessage, WorkerMessage } from './protocol.js';
+import type { ScriptHost, ScriptWorkerHandle, SpawnOptions } from './script-host.js';
+import type { WorkerScript } from './types.js';
+import { runWorker } from './worker-runtime.js';
+import type { HandlerMap } from './worker-types.js';
+
+/** Resolves a bank's script to its handlers (test mode registers them by name). */
+export type HandlerSource = (script: WorkerScript) => Promise<HandlerMap>;
+
+export function inProcessHost(source: HandlerSource): ScriptHost {
+  return (script: WorkerScript, options: SpawnOptions): ScriptWorkerHandle => {
+    let alive = true;
+    let toWorker: ((message: HostMessage) => void) | undefined;
+    const early: HostMessage[] = [];
+    let resolveReady!: (actions: string[]) => void;
+    let rejectReady!: (error: Error) => void;
+    const ready = new Promise<string[]>((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    // Delivery is asynchronous in both directions, as with a real worker, so code under
+    // test sees the same ordering it will see in production.
+    const fromWorker = (message: WorkerMessage) => {
+      queueMicrotask(() => {
+        if (!alive) return;
+        if (message.type === 'ready') resolveReady(message.actions);
+        else options.onMessage(message);
+      });
+    };
+    source(script).then(
+      (handlers) => {
+        if (!alive) return;
+        runWorker(
+          {
+            post: (message: WorkerMessage) => fromWorker(message),
+            onMessage: (callback: (message: HostMessage) => void) => {
+              toWorker = callback;
+            },
+          },
+          handlers,
+        );
+        for (const message of early.splice(0)) toWorker?.(message);
+      },
+      (error: Error) => rejectReady(error),
+    );
+    return {
+      ready,
+      post(message: HostMessage) {
+        if (!alive) return;
+        if (!toWorker) {
+          early.push(message);
+          return;
+        }
+        const deliver = toWorker;
+        queueMicrotask(() => {
+          if (alive) deliver(message);
+        });
+      },
+      async terminate() {
+        alive = false;
+      },
+    };
+  };
+}

@@ -1,0 +1,531 @@
+/**
+ * The manager: one implementation over any compiled core (Node addon, wasm) and any script
+ * host (worker_threads, Web Workers, in-process). It owns the JS side of each request (the
+ * promise, the payload of script actions, the AbortSignal) and nothing the core decides.
+ */
+import type { CoreModule, NativeEngine, OutboxBatch } from './binding.js';
+import { describe, fromBindingError, invalidArgument, ThreadbankError, type ErrorCode } from './errors.js';
+import { EventHub } from './events.js';
+import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
+import { ScriptBank } from './script-bank.js';
+import type { ScriptHost } from './script-host.js';
+import type {
+  BalanceReport,
+  BankOptions,
+  BankStatus,
+  EventName,
+  ManagerEvent,
+  QueryResult,
+  RequestLifecycle,
+  ShutdownOptions,
+  SubmitOptions,
+  SystemMetrics,
+  WorkerManifest,
+  WorkerStatus,
+} from './types.js';
+import {
+  assertNotClosed,
+  isPlainObject,
+  measurePayload,
+  resolveManagerOptions,
+  resolveQuery,
+  resolveSubmit,
+  validateBank,
+  type ResolvedOptions,
+} from './validate.js';
+
+export interface Platform {
+  core: CoreModule;
+  host: ScriptHost;
+  /** Test mode: the core's clock moves only in advanceTime(). */
+  manualClock?: boolean;
+  startTimeMs?: number;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  taskId: string;
+  /** Script actions: the payload, kept here (not in the core) until the request settles. */
+  params: unknown;
+  transfer: Transferable[] | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  callerStack: string | undefined;
+  metadata: Record<string, unknown> | undefined;
+  /** The latest script result for this request (value or error), by attempt. */
+  resultAttempt: number;
+  value: unknown;
+  error: ErrorPayload | undefined;
+}
+
+interface TaskRoute {
+  /** Params must cross into the core: a native bank runs it, or a manifest declares params. */
+  needsParams: boolean;
+}
+
+export class WorkerManager {
+  private readonly engine: NativeEngine;
+  private readonly core: CoreModule;
+  private readonly options: ResolvedOptions;
+  private readonly host: ScriptHost;
+  private readonly pending = new Map<number, Pending>();
+  private readonly routes = new Map<string, TaskRoute>();
+  private readonly bankIds: string[] = [];
+  private readonly scriptBanks = new Map<number, ScriptBank>();
+  private readonly events: EventHub;
+  private readonly codeIndex = new Map<string, number>();
+  private flushScheduled = false;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private onIdle: (() => void) | undefined;
+  private finalMetrics: SystemMetrics | undefined;
+  private finalWorkers: WorkerStatus[] | undefined;
+
+  private constructor(platform: Platform, options: ResolvedOptions) {
+    this.core = platform.core;
+    this.host = platform.host;
+    this.options = options;
+    this.core.errorCodes.forEach((name, index) => this.codeIndex.set(name, index));
+    this.engine = new this.core.NativeEngine(
+      {
+        name: options.name,
+        maxQueue: options.maxQueue,
+        historyLimit: options.historyLimit,
+        defaultRetries: options.defaultRetries,
+        retryBaseMs: options.retryBaseMs,
+        retryMaxMs: options.retryMaxMs,
+        agingStepMs: options.agingStepMs,
+        maxPayloadBytes: options.maxPayloadBytes,
+        manualClock: platform.manualClock === true,
+        startTimeMs: platform.startTimeMs ?? Date.now(),
+      },
+      (batch) => {
+        this.process(batch);
+        this.flush();
+      },
+    );
+    this.events = new EventHub(this.core, (mask) => this.engine.setEventMask(mask), (index) => this.bankIds[index] ?? '');
+  }
+
+  /** Creates a manager and starts its banks; rejects if any bank cannot start. */
+  static async create(platform: Platform, options?: unknown): Promise<WorkerManager> {
+    const resolved = resolveManagerOptions(options);
+    const manager = new WorkerManager(platform, resolved);
+    try {
+      for (const bank of resolved.banks) await manager.registerBank(bank);
+    } catch (error) {
+      await manager.shutdown({ drain: false });
+      throw error;
+    }
+    return manager;
+  }
+
+  // --- registry -------------------------------------------------------------------------
+
+  /** Adds a bank at run time; for script banks, resolves once every worker is ready. */
+  async registerBank(bank: BankOptions): Promise<void> {
+    assertNotClosed(this.closed || this.closing !== undefined);
+    validateBank(bank, 'bank');
+    const workerCount = bank.workerCount ?? 1;
+    const common = {
+      id: bank.bankId,
+      workerCount,
+      strategy: bank.strategy ?? 'least-loaded',
+      concurrency: bank.concurrency ?? 0,
+    };
+    if ('builtin' in bank) {
+      const index = this.call(() => this.engine.registerBank({ ...common, kind: 'native', prefetch: 0, builtin: bank.builtin }));
+      this.bankIds[index] = bank.bankId;
+      const info = (this.engine.banks() as BankStatus[])[index];
+      for (const action of info?.actions ?? []) this.routes.set(action, { needsParams: true });
+      return;
+    }
+    // Script bank: start the workers first; their `ready` tells which actions they define.
+    const scriptBank = new ScriptBank({
+      bankId: bank.bankId,
+      script: bank.script,
+      workerCount,
+      maxConcurrentTasks: bank.manifest?.maxConcurrentTasks ?? 1,
+      host: this.host,
+      startTimeoutMs: this.options.workerStartTimeoutMs,
+      cancelGraceMs: this.options.cancelGraceMs,
+      onMessage: (worker, message) => this.onWorkerMessage(scriptBank, worker, message),
+      onStarted: (ids, attempts) => this.engine.started(ids, attempts),
+      onLost: (worker, message) => {
+        this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message);
+        this.flush();
+      },
+      onReplaced: (worker) => {
+        this.engine.workerReplaced(scriptBank.index, worker);
+        this.flush();
+      },
+      onBroken: (message) => this.failBank(scriptBank, message),
+    });
+    const actions = await scriptBank.start();
+    const manifest: WorkerManifest = bank.manifest ?? {
+      name: bank.bankId,
+      version: '0.0.0',
+      actions: actions.map((actionId) => ({ actionId })),
+    };
+    const missing = manifest.actions.filter((a) => !actions.includes(a.actionId)).map((a) => a.actionId);
+    if (missing.length > 0) {
+      await scriptBank.terminate();
+      throw invalidArgument(`bank ${bank.bankId}.manifest`, `actions the worker script defines (${actions.join(', ')})`, missing.join(', '));
+    }
+    let index: number;
+    try {
+      index = this.call(() =>
+        this.engine.registerBank({ ...common, kind: 'script', prefetch: bank.prefetch ?? 1, manifest }),
+      );
+    } catch (error) {
+      await scriptBank.terminate();
+      throw error;
+    }
+    scriptBank.index = index;
+    this.bankIds[index] = bank.bankId;
+    this.scriptBanks.set(index, scriptBank);
+    for (const action of manifest.actions) {
+      const declared = (action.parameters?.length ?? 0) > 0;
+      const route = this.routes.get(action.actionId);
+      this.routes.set(action.actionId, { needsParams: declared || route?.needsParams === true });
+    }
+  }
+
+  /** Routes `taskId` to `actionId` of a bank (an alias beside the action's own id). */
+  registerTask(taskId: string, bankId: string, actionId: string): void {
+    this.call(() => this.engine.registerTask(taskId, bankId, actionId));
+    const target = this.routes.get(actionId);
+    this.routes.set(taskId, { needsParams: target?.needsParams ?? true });
+  }
+
+  pauseBank(bankId: string): void {
+    this.call(() => this.engine.bankCommand(bankId, 'pause'));
+  }
+
+  resumeBank(bankId: string): void {
+    this.call(() => this.engine.bankCommand(bankId, 'resume'));
+    this.flush();
+  }
+
+  setConcurrency(bankId: string, limit: number): void {
+    if (!Number.isInteger(limit) || limit < 1) throw invalidArgument('limit', 'an integer of at least 1', limit);
+    this.call(() => this.engine.setConcurrency(bankId, limit));
+    this.flush();
+  }
+
+  // --- requests -------------------------------------------------------------------------
+
+  /**
+   * Runs `taskId` with `params`. Resolves with the handler's result; rejects with a
+   * ThreadbankError whose `.code` says why and whose stack points at this call.
+   */
+  submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
+    // The caller's stack, captured before any asynchronous hop (as sharp does).
+    const callerStack = new Error('threadbank').stack;
+    let resolved;
+    try {
+      resolved = resolveSubmit(taskId, options);
+      assertNotClosed(this.closed || this.closing !== undefined);
+    } catch (error) {
+      return Promise.reject(withStack(error, callerStack));
+    }
+    const { signal } = resolved;
+    if (signal?.aborted) {
+      return Promise.reject(new ThreadbankError('E_CANCELLED', `Request for ${taskId} was aborted before it was submitted`, { callerStack, cause: signal.reason }));
+    }
+    const route = this.routes.get(taskId);
+    let id: number;
+    try {
+      const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
+      const coreParams = route?.needsParams === true ? (params === undefined ? {} : params) : undefined;
+      if (route?.needsParams === true && !isPlainObject(coreParams) && !Array.isArray(coreParams)) {
+        throw new ThreadbankError('E_INVALID_PARAMS', `Expected an object for params of ${taskId} but received ${describe(coreParams)}`);
+      }
+      id = this.engine.submit(taskId, coreParams, resolved.priority, resolved.timeoutMs, resolved.retries, resolved.clientId, resolved.bankId, payloadBytes);
+    } catch (error) {
+      return Promise.reject(fromBindingError(error, { callerStack }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        taskId,
+        params,
+        transfer: resolved.transfer,
+        signal,
+        onAbort: undefined,
+        callerStack,
+        metadata: resolved.metadata,
+        resultAttempt: 0,
+        value: undefined,
+        error: undefined,
+      };
+      if (signal) {
+        entry.onAbort = () => {
+          this.engine.cancel(id, this.code('E_CANCELLED'), 'aborted by its AbortSignal');
+          this.flush();
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (this.pending.size === 0) this.engine.ref();
+      this.pending.set(id, entry);
+      this.scheduleFlush();
+    });
+  }
+
+  /** Cancels a request by id; false if it already finished. */
+  cancelRequest(requestId: number): boolean {
+    const cancelled = this.call(() => this.engine.cancel(requestId));
+    this.flush();
+    return cancelled;
+  }
+
+  // --- observation ----------------------------------------------------------------------
+
+  getSystemMetrics(): SystemMetrics {
+    if (this.closed && this.finalMetrics) return this.finalMetrics;
+    return this.call(() => this.engine.metrics() as SystemMetrics);
+  }
+
+  getWorkerStatus(): WorkerStatus[] {
+    if (this.closed && this.finalWorkers) return this.finalWorkers;
+    return this.call(() => this.engine.workerStatus() as WorkerStatus[]);
+  }
+
+  getBanks(): BankStatus[] {
+    return this.call(() => this.engine.banks() as BankStatus[]);
+  }
+
+  getBalanceReport(bankId: string): BalanceReport {
+    return this.call(() => this.engine.balanceReport(bankId) as BalanceReport);
+  }
+
+  queryRequests(query?: unknown): QueryResult {
+    const resolved = resolveQuery(query);
+    return this.call(() => this.engine.query(resolved) as QueryResult);
+  }
+
+  getRequestLifecycle(requestId: number): RequestLifecycle | undefined {
+    const found = this.call(() => this.engine.request(requestId));
+    return found === null ? undefined : (found as RequestLifecycle);
+  }
+
+  /** Prometheus text exposition (format 0.0.4) of the same numbers as getSystemMetrics(). */
+  metricsText(): string {
+    return this.call(() => this.engine.prometheus());
+  }
+
+  on(event: EventName, listener: (event: ManagerEvent) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off(event: EventName, listener: (event: ManagerEvent) => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  // --- test mode --------------------------------------------------------------------------
+
+  /** Test mode only: moves the manager's clock, firing due timeouts and retries. */
+  advanceTime(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw invalidArgument('ms', 'a number of milliseconds >= 0', ms);
+    this.call(() => this.engine.advanceTime(ms));
+    this.flush();
+  }
+
+  /** The manager's clock in ms since the epoch (manual in test mode). */
+  now(): number {
+    return this.call(() => this.engine.nowMs());
+  }
+
+  // --- shutdown ---------------------------------------------------------------------------
+
+  /**
+   * Stops taking requests. With `drain` (default) queued requests still run; without it
+   * they fail with E_SHUTTING_DOWN. Resolves when everything settled and workers are gone.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.closing) return this.closing;
+    const drain = options.drain ?? true;
+    this.closing = (async () => {
+      this.engine.shutdown(drain);
+      this.flush();
+      if (!this.engine.finished()) {
+        await new Promise<void>((resolve) => {
+          this.onIdle = resolve;
+          this.flush();
+        });
+      }
+      this.finalMetrics = this.engine.metrics() as SystemMetrics;
+      this.finalWorkers = this.engine.workerStatus() as WorkerStatus[];
+      await Promise.all([...this.scriptBanks.values()].map((bank) => bank.terminate()));
+      this.engine.unref();
+      this.engine.close();
+      this.closed = true;
+    })();
+    return this.closing;
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  private call<T>(body: () => T): T {
+    try {
+      return body();
+    } catch (error) {
+      throw fromBindingError(error);
+    }
+  }
+
+  private code(name: ErrorCode): number {
+    return this.codeIndex.get(name) ?? this.codeIndex.get('E_INTERNAL') ?? 0;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Takes everything the core has for us, now. */
+  private flush(): void {
+    if (this.closed) return;
+    for (;;) {
+      const batch = this.engine.drain();
+      if (batch === null) break;
+      this.process(batch);
+    }
+    if (this.onIdle && this.engine.finished()) {
+      const resolve = this.onIdle;
+      this.onIdle = undefined;
+      resolve();
+    }
+  }
+
+  private process(batch: OutboxBatch): void {
+    const { dispatches, aborts } = batch;
+    for (let i = 0; i < dispatches.length; i += 4) {
+      const id = dispatches[i]!;
+      const attempt = dispatches[i + 1]!;
+      const bank = this.scriptBanks.get(dispatches[i + 2]!);
+      const entry = this.pending.get(id);
+      if (bank === undefined) continue;
+      bank.queue(dispatches[i + 3]!, { id, attempt, action: batch.actions[i / 4]!, params: entry?.params }, entry?.transfer);
+    }
+    for (const bank of this.scriptBanks.values()) bank.send();
+    for (let i = 0; i < aborts.length; i += 5) {
+      const bank = this.scriptBanks.get(aborts[i + 2]!);
+      bank?.abort(aborts[i + 3]!, aborts[i]!, aborts[i + 1]!, aborts[i + 4] === 1);
+    }
+    const { settledIds, settledCodes, settledValues, settledMessages } = batch;
+    for (let i = 0; i < settledIds.length; i++) {
+      this.settle(settledIds[i]!, settledCodes[i]!, settledValues[i], settledMessages[i]);
+    }
+    if (batch.events.length > 0) this.events.dispatch(batch.events, (id) => this.pending.get(id)?.metadata);
+  }
+
+  private settle(id: number, codeIndex: number, value: unknown, message: string | undefined): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.engine.unref();
+    if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
+    if (codeIndex === 0) {
+      entry.resolve(entry.resultAttempt > 0 ? entry.value : value);
+      return;
+    }
+    const code = (this.core.errorCodes[codeIndex] ?? 'E_INTERNAL') as ErrorCode;
+    let text = message ?? '';
+    let cause: unknown;
+    if (code === 'E_HANDLER' && entry.error !== undefined) {
+      const original = new Error(entry.error.message);
+      original.name = entry.error.name;
+      if (entry.error.stack !== undefined) original.stack = entry.error.stack;
+      if (entry.error.code !== undefined) (original as Error & { code?: string }).code = entry.error.code;
+      cause = original;
+      text = entry.error.message;
+    } else if (code === 'E_CANCELLED' && entry.signal?.aborted) {
+      cause = entry.signal.reason;
+    }
+    entry.reject(new ThreadbankError(code, `Request ${id} (${entry.taskId}) ${describeFailure(code)}: ${text}`, { requestId: id, cause, callerStack: entry.callerStack }));
+  }
+
+  private onWorkerMessage(bank: ScriptBank, worker: number, message: WorkerMessage): void {
+    if (message.type === 'done') {
+      this.completeResults(bank, worker, message.results);
+    } else if (message.type === 'progress') {
+      this.events.emitProgress(message.id, bank.bankId, worker, message.value, this.now(), this.pending.get(message.id)?.metadata);
+    }
+  }
+
+  private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[]): void {
+    const ids: number[] = [];
+    const attempts: number[] = [];
+    const codes: number[] = [];
+    const messages: (string | undefined)[] = [];
+    for (const result of results) {
+      const entry = this.pending.get(result.id);
+      if (entry !== undefined && result.attempt >= entry.resultAttempt) {
+        entry.resultAttempt = result.attempt;
+        entry.value = result.value;
+        entry.error = result.error;
+      }
+      ids.push(result.id);
+      attempts.push(result.attempt);
+      const code = result.ok ? 0 : this.code(workerErrorCode(result.error?.code));
+      codes.push(code);
+      messages.push(result.error?.message);
+    }
+    this.engine.completeBatch(bank.index, worker, ids, attempts, codes, messages);
+    this.flush();
+  }
+
+  /** A bank whose workers cannot start: fail what waits for it rather than hang. */
+  private failBank(bank: ScriptBank, message: string): void {
+    this.engine.bankCommand(bank.bankId, 'drain');
+    for (;;) {
+      const page = this.engine.query({ bankId: bank.bankId, statuses: ['pending', 'assigned', 'processing'], limit: 1000 }) as QueryResult;
+      if (page.items.length === 0) break;
+      for (const item of page.items) this.engine.cancel(item.requestId, this.code('E_WORKER_CRASHED'), message);
+    }
+    this.flush();
+  }
+}
+
+/** Codes a worker may report for one attempt; anything else is the handler's own failure. */
+function workerErrorCode(code: string | undefined): ErrorCode {
+  switch (code) {
+    case 'E_UNKNOWN_TASK':
+    case 'E_CANCELLED':
+    case 'E_INVALID_PARAMS':
+      return code;
+    default:
+      return 'E_HANDLER';
+  }
+}
+
+function describeFailure(code: ErrorCode): string {
+  switch (code) {
+    case 'E_TIMEOUT':
+      return 'timed out';
+    case 'E_CANCELLED':
+      return 'was cancelled';
+    case 'E_SHUTTING_DOWN':
+      return 'was cancelled by shutdown';
+    case 'E_WORKER_CRASHED':
+      return 'lost its worker';
+    case 'E_HANDLER':
+      return 'failed in its handler';
+    default:
+      return 'failed';
+  }
+}
+
+function withStack(error: unknown, callerStack: string | undefined): ThreadbankError {
+  const wrapped = fromBindingError(error);
+  return new ThreadbankError(wrapped.code, wrapped.message, { callerStack, requestId: wrapped.requestId });
+}

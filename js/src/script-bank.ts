@@ -1,0 +1,256 @@
+/**
+ * The workers of one script bank, from the host's side: batching attempts into messages,
+ * knowing which attempts a worker has started, replacing workers that die or hang.
+ */
+import type { HostMessage, TaskMessage, WorkerMessage } from './protocol.js';
+import type { ScriptHost, ScriptWorkerHandle } from './script-host.js';
+import type { WorkerScript } from './types.js';
+
+export interface ScriptBankOptions {
+  bankId: string;
+  script: WorkerScript;
+  workerCount: number;
+  maxConcurrentTasks: number;
+  host: ScriptHost;
+  startTimeoutMs: number;
+  cancelGraceMs: number;
+  onMessage(worker: number, message: WorkerMessage): void;
+  /** These attempts began running (workers run what they hold in order). */
+  onStarted(ids: number[], attempts: number[]): void;
+  onLost(worker: number, message: string): void;
+  onReplaced(worker: number): void;
+  /** No worker can be started any more. */
+  onBroken(message: string): void;
+}
+
+interface Held {
+  id: number;
+  attempt: number;
+}
+
+interface Slot {
+  handle: ScriptWorkerHandle | undefined;
+  /** Bumped on every replacement; messages from an older generation are ignored. */
+  generation: number;
+  /** Attempts sent to the worker and not yet answered, in the order sent. */
+  held: Held[];
+  /** How many of `held` (from the front) are running. */
+  running: number;
+  outgoing: TaskMessage[];
+  transfer: Transferable[];
+  failedStarts: number;
+  graceTimers: Map<string, ReturnType<typeof setTimeout>>;
+}
+
+/** Consecutive failed starts after which a worker slot is given up. */
+const MAX_FAILED_STARTS = 3;
+
+export class ScriptBank {
+  /** The core's index for this bank, set once registered. */
+  index = -1;
+  private readonly slots: Slot[] = [];
+  private terminated = false;
+  private lastStartError = '';
+
+  constructor(private readonly options: ScriptBankOptions) {
+    for (let i = 0; i < options.workerCount; i++) {
+      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, outgoing: [], transfer: [], failedStarts: 0, graceTimers: new Map() });
+    }
+  }
+
+  get bankId(): string {
+    return this.options.bankId;
+  }
+
+  /** Starts every worker; resolves with the actions the script defines. */
+  async start(): Promise<string[]> {
+    const ready = this.slots.map((_, i) => this.spawn(i));
+    const results = await Promise.allSettled(ready);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.terminate();
+      throw failed.reason;
+    }
+    return (results[0] as PromiseFulfilledResult<string[]>).value;
+  }
+
+  /** Adds an attempt to the next message for `worker`. */
+  queue(worker: number, task: TaskMessage, transfer: Transferable[] | undefined): void {
+    const slot = this.slots[worker];
+    if (!slot) return;
+    slot.outgoing.push(task);
+    slot.held.push({ id: task.id, attempt: task.attempt });
+    if (transfer) slot.transfer.push(...transfer);
+  }
+
+  /** Sends what was queued, one message per worker, and reports newly started attempts. */
+  send(): void {
+    const ids: number[] = [];
+    const attempts: number[] = [];
+    this.slots.forEach((slot, worker) => {
+      if (slot.outgoing.length === 0) return;
+      const tasks = slot.outgoing;
+      const transfer = slot.transfer;
+      slot.outgoing = [];
+      slot.transfer = [];
+      this.post(worker, slot, tasks, transfer);
+      this.markStarted(slot, ids, attempts);
+    });
+    if (ids.length > 0) this.options.onStarted(ids, attempts);
+  }
+
+  /** An attempt is no longer wanted: stop it, or replace the worker if it cannot be. */
+  abort(worker: number, id: number, attempt: number, timedOut: boolean): void {
+    const slot = this.slots[worker];
+    if (!slot || !slot.held.some((h) => h.id === id && h.attempt === attempt)) return;
+    if (timedOut) {
+      // A handler past its timeout may never return: the worker is replaced at once.
+      this.replace(worker, `terminated after request ${id} ran past its timeout`);
+      return;
+    }
+    slot.handle?.post({ type: 'abort', id, attempt });
+    const key = `${id}:${attempt}`;
+    const generation = slot.generation;
+    const timer = setTimeout(() => {
+      slot.graceTimers.delete(key);
+      if (slot.generation === generation && slot.held.some((h) => h.id === id && h.attempt === attempt)) {
+        this.replace(worker, `terminated because cancelled request ${id} did not stop within ${this.options.cancelGraceMs} ms`);
+      }
+    }, this.options.cancelGraceMs);
+    (timer as { unref?: () => void }).unref?.();
+    slot.graceTimers.set(key, timer);
+  }
+
+  async terminate(): Promise<void> {
+    this.terminated = true;
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        for (const timer of slot.graceTimers.values()) clearTimeout(timer);
+        slot.graceTimers.clear();
+        const handle = slot.handle;
+        slot.handle = undefined;
+        slot.generation++;
+        await handle?.terminate();
+      }),
+    );
+  }
+
+  private post(worker: number, slot: Slot, tasks: TaskMessage[], transfer: Transferable[]): void {
+    const handle = slot.handle;
+    if (!handle) return;
+    try {
+      handle.post({ type: 'run', tasks }, transfer);
+      return;
+    } catch {
+      // Some payload could not be cloned: send one by one so only the bad ones fail.
+    }
+    for (const task of tasks) {
+      try {
+        handle.post({ type: 'run', tasks: [task] }, transfer.length > 0 ? transfer : undefined);
+      } catch (error) {
+        const message = `Expected structured-cloneable params for ${task.action} but they could not be cloned (${(error as Error).message})`;
+        this.options.onMessage(worker, { type: 'done', results: [{ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } }] });
+      }
+    }
+  }
+
+  private markStarted(slot: Slot, ids: number[], attempts: number[]): void {
+    const limit = Math.min(slot.held.length, this.options.maxConcurrentTasks);
+    while (slot.running < limit) {
+      const held = slot.held[slot.running]!;
+      ids.push(held.id);
+      attempts.push(held.attempt);
+      slot.running++;
+    }
+  }
+
+  private onMessage(worker: number, generation: number, message: WorkerMessage): void {
+    const slot = this.slots[worker];
+    if (!slot || slot.generation !== generation) return;
+    if (message.type === 'done') {
+      for (const result of message.results) {
+        const at = slot.held.findIndex((h) => h.id === result.id && h.attempt === result.attempt);
+        if (at < 0) continue;
+        slot.held.splice(at, 1);
+        if (at < slot.running) slot.running--;
+        const timer = slot.graceTimers.get(`${result.id}:${result.attempt}`);
+        if (timer) {
+          clearTimeout(timer);
+          slot.graceTimers.delete(`${result.id}:${result.attempt}`);
+        }
+      }
+      const ids: number[] = [];
+      const attempts: number[] = [];
+      this.markStarted(slot, ids, attempts);
+      if (ids.length > 0) this.options.onStarted(ids, attempts);
+    }
+    this.options.onMessage(worker, message);
+  }
+
+  private spawn(worker: number): Promise<string[]> {
+    const slot = this.slots[worker]!;
+    const generation = ++slot.generation;
+    // Until the worker is ready, a death is reported by `ready` rejecting (and retried by
+    // respawn); after it, by onExit.
+    let isReady = false;
+    const handle = this.options.host(this.options.script, {
+      name: `${this.options.bankId}#${worker}`,
+      startTimeoutMs: this.options.startTimeoutMs,
+      onMessage: (message) => this.onMessage(worker, generation, message),
+      onExit: (error) => {
+        if (isReady && slot.generation === generation && !this.terminated) this.replace(worker, error.message);
+      },
+    });
+    slot.handle = handle;
+    handle.post({ type: 'init', maxConcurrentTasks: this.options.maxConcurrentTasks });
+    return handle.ready.then((actions) => {
+      isReady = true;
+      // Starting keeps the process alive (someone awaits it); a ready, idle worker does
+      // not: pending requests keep the loop alive through the core instead.
+      handle.unref?.();
+      return actions;
+    });
+  }
+
+  /** Terminates the worker in `worker`'s slot (if any) and starts a new one. */
+  private replace(worker: number, reason: string): void {
+    if (this.terminated) return;
+    const slot = this.slots[worker]!;
+    const old = slot.handle;
+    slot.handle = undefined;
+    slot.generation++;
+    slot.held = [];
+    slot.running = 0;
+    slot.outgoing = [];
+    slot.transfer = [];
+    for (const timer of slot.graceTimers.values()) clearTimeout(timer);
+    slot.graceTimers.clear();
+    void old?.terminate();
+    this.options.onLost(worker, reason);
+    this.respawn(worker);
+  }
+
+  private respawn(worker: number): void {
+    if (this.terminated) return;
+    const slot = this.slots[worker]!;
+    this.spawn(worker).then(
+      () => {
+        slot.failedStarts = 0;
+        if (!this.terminated) this.options.onReplaced(worker);
+      },
+      (error: Error) => {
+        if (this.terminated) return;
+        this.lastStartError = error.message;
+        slot.failedStarts++;
+        if (slot.failedStarts >= MAX_FAILED_STARTS) {
+          slot.handle = undefined;
+          if (this.slots.every((s) => s.failedStarts >= MAX_FAILED_STARTS)) {
+            this.options.onBroken(`no worker of bank ${this.options.bankId} could be started: ${this.lastStartError}`);
+          }
+          return;
+        }
+        this.respawn(worker);
+      },
+    );
+  }
+}

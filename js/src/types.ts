@@ -1,0 +1,243 @@
+/** Public types of the manager API, shared by every platform. */
+import type { ErrorCode } from './errors.js';
+
+export type ParamType = 'any' | 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'binary';
+
+export interface ParameterDefinition {
+  name: string;
+  type?: ParamType;
+  required?: boolean;
+  description?: string;
+}
+
+export interface ActionDefinition {
+  actionId: string;
+  description?: string;
+  parameters?: ParameterDefinition[];
+  retryable?: boolean;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
+  /** Seeds the fastest-expected balancer, in ms. */
+  estimatedDuration?: number;
+  responseType?: string;
+}
+
+export interface WorkerManifest {
+  name: string;
+  version?: string;
+  actions: ActionDefinition[];
+  /** Attempts one worker runs at once (async handlers). Default 1. */
+  maxConcurrentTasks?: number;
+  /** Per-attempt timeout in ms for actions that set none. */
+  defaultTimeout?: number;
+}
+
+export type BalanceStrategy = 'least-loaded' | 'round-robin' | 'fastest-expected';
+
+/** Something that starts a worker: a path or URL (Node), or a factory bundlers can follow. */
+export type WorkerScript = string | URL | (() => Worker);
+
+interface BankCommon {
+  bankId: string;
+  workerCount?: number;
+  strategy?: BalanceStrategy;
+  /** Limit on attempts in flight in this bank; default workers x per-worker capacity. */
+  concurrency?: number;
+}
+
+/** A bank of script workers running a worker script written from the template. */
+export interface ScriptBankOptions extends BankCommon {
+  script: WorkerScript;
+  /** What the script's handlers do; default: one action per handler the script defines. */
+  manifest?: WorkerManifest;
+  /** Attempts queued inside each worker beyond those running, so it never idles. Default 1. */
+  prefetch?: number;
+}
+
+/** A bank of native workers running a built-in C++ pack. */
+export interface NativeBankOptions extends BankCommon {
+  builtin: 'basic';
+}
+
+export type BankOptions = ScriptBankOptions | NativeBankOptions;
+
+export interface WorkerManagerOptions {
+  name?: string;
+  banks?: BankOptions[];
+  /** Pending requests over all banks; over it submissions fail with E_QUEUE_FULL. 0 = unbounded. */
+  maxQueue?: number;
+  /** Finished requests kept for queries. */
+  historyLimit?: number;
+  /** Retries for retryable actions when a request sets none. */
+  defaultRetries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Waiting this long raises a request's effective priority by one. */
+  agingStepMs?: number;
+  /** Largest params accepted, in bytes (measured as JSON text). 0 = unlimited. */
+  maxPayloadBytes?: number;
+  /** Time a cancelled script handler gets to return before its worker is replaced. */
+  cancelGraceMs?: number;
+  /** Time a new script worker gets to call defineWorker(). */
+  workerStartTimeoutMs?: number;
+}
+
+export interface SubmitOptions {
+  /** 0..10, higher first. Default 5. */
+  priority?: number;
+  /** Per-attempt timeout in ms; 0 = none. */
+  timeout?: number;
+  /** Retries after the first attempt. */
+  retries?: number;
+  signal?: AbortSignal;
+  clientId?: string;
+  /** Run on this bank only. */
+  bankId?: string;
+  /** Objects to transfer rather than copy to a script worker. */
+  transfer?: Transferable[];
+  /** Kept with the request in JavaScript and passed to event listeners. */
+  metadata?: Record<string, unknown>;
+}
+
+export type RequestStatus = 'pending' | 'assigned' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timed-out';
+
+export interface RequestLifecycle {
+  requestId: number;
+  taskId: string;
+  bankId: string;
+  clientId: string;
+  worker: number;
+  priority: number;
+  status: RequestStatus;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  attempts: number;
+  maxAttempts: number;
+  /** ms since the epoch at which the request last entered each status. */
+  timestamps: Partial<Record<RequestStatus, number>>;
+  submittedAt: number;
+  finishedAt?: number;
+}
+
+export interface RequestQuery {
+  status?: RequestStatus[];
+  priorityRange?: { min?: number; max?: number };
+  dateRange?: { from?: Date | number; to?: Date | number };
+  clientId?: string;
+  taskId?: string;
+  bankId?: string;
+  pagination?: {
+    offset?: number;
+    limit?: number;
+    sortBy?: 'submittedAt' | 'priority' | 'finishedAt' | 'duration' | 'id';
+    sortOrder?: 'asc' | 'desc';
+  };
+}
+
+export interface QueryResult {
+  total: number;
+  items: RequestLifecycle[];
+}
+
+export interface Percentiles {
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  count: number;
+}
+
+export interface SystemMetrics {
+  totalRequests: number;
+  rejectedRequests: number;
+  completedRequests: number;
+  failedRequests: number;
+  cancelledRequests: number;
+  timedOutRequests: number;
+  retries: number;
+  queueDepth: number;
+  inFlight: number;
+  successRate: number;
+  averageProcessingTimeMs: number;
+  processingTime: Percentiles;
+  queueWait: Percentiles;
+  currentLoad: number;
+  throughputPerSecond: number;
+  uptimeMs: number;
+  workerCount: number;
+  busyWorkers: number;
+  storedRequests: number;
+}
+
+export interface WorkerStatus {
+  workerId: string;
+  bankId: string;
+  index: number;
+  kind: 'native' | 'script';
+  alive: boolean;
+  busy: boolean;
+  inFlight: number;
+  capacity: number;
+  tasksCompleted: number;
+  tasksFailed: number;
+  busyTimeMs: number;
+  idleTimeMs: number;
+  currentRequestId: number | null;
+  currentTask: string | null;
+  restarts: number;
+}
+
+export interface BankStatus {
+  bankId: string;
+  name: string;
+  kind: 'native' | 'script';
+  status: 'active' | 'paused' | 'draining' | 'stopped';
+  workerCount: number;
+  concurrency: number;
+  queueDepth: number;
+  inFlight: number;
+  strategy: BalanceStrategy;
+  actions: string[];
+}
+
+export interface BalanceReport {
+  bankId: string;
+  strategy: BalanceStrategy;
+  assigned: number[];
+  busyTimeMs: number[];
+  imbalance: number;
+}
+
+export type RequestEventName =
+  | 'request-submitted'
+  | 'request-assigned'
+  | 'request-started'
+  | 'request-completed'
+  | 'request-failed'
+  | 'request-retried'
+  | 'request-cancelled'
+  | 'request-timed-out';
+
+export type EventName = RequestEventName | 'worker-status' | 'bank-status' | 'queue-drain' | 'progress';
+
+export interface ManagerEvent {
+  type: EventName;
+  /** ms since the epoch (the manager's clock; manual in test mode). */
+  timestamp: number;
+  requestId?: number;
+  bankId?: string;
+  workerId?: string;
+  attempt?: number;
+  errorCode?: ErrorCode;
+  /** worker-status: idle | busy | lost | replaced; bank-status: active | paused | draining | stopped. */
+  state?: string;
+  /** progress: what the handler reported. */
+  value?: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ShutdownOptions {
+  /** true: run what is queued first; false: cancel it with E_SHUTTING_DOWN. Default true. */
+  drain?: boolean;
+}

@@ -1,0 +1,419 @@
+#include "engine_wrap.h"
+
+#include "convert.h"
+#include "threadbank/builtin_pack.h"
+
+namespace threadbank::node {
+namespace {
+
+// Every entry point runs its body through this: core errors become JS errors with `.code`,
+// anything else becomes E_INTERNAL. No C++ exception ever reaches Node.
+template <typename Body>
+Napi::Value guarded(Napi::Env env, Body&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const Error& error) {
+    throw to_js_error(env, error);
+  } catch (const std::exception& error) {
+    throw to_js_error(env, Error(ErrorCode::INTERNAL, error.what()));
+  }
+}
+
+std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback = "") {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : fallback;
+}
+
+double get_number(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+std::uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+std::int32_t i32(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
+RequestId request_id(const Napi::Value& v) {
+  return static_cast<RequestId>(v.As<Napi::Number>().Int64Value());
+}
+
+ErrorCode code_at(const Napi::Value& v) {
+  auto index = v.As<Napi::Number>().Int32Value();
+  return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
+}
+
+}  // namespace
+
+Napi::Function EngineWrap::define(Napi::Env env) {
+  return DefineClass(env, "NativeEngine",
+                     {
+                         InstanceMethod("registerBank", &EngineWrap::register_bank),
+                         InstanceMethod("registerTask", &EngineWrap::register_task),
+                         InstanceMethod("submit", &EngineWrap::submit),
+                         InstanceMethod("cancel", &EngineWrap::cancel),
+                         InstanceMethod("started", &EngineWrap::started),
+                         InstanceMethod("completeBatch", &EngineWrap::complete_batch),
+                         InstanceMethod("workerLost", &EngineWrap::worker_lost),
+                         InstanceMethod("workerReplaced", &EngineWrap::worker_replaced),
+                         InstanceMethod("bankCommand", &EngineWrap::bank_command),
+                         InstanceMethod("setConcurrency", &EngineWrap::set_concurrency),
+                         InstanceMethod("drain", &EngineWrap::drain),
+                         InstanceMethod("setEventMask", &EngineWrap::set_event_mask),
+                         InstanceMethod("metrics", &EngineWrap::metrics),
+                         InstanceMethod("workerStatus", &EngineWrap::worker_status),
+                         InstanceMethod("banks", &EngineWrap::banks),
+                         InstanceMethod("balanceReport", &EngineWrap::balance_report),
+                         InstanceMethod("query", &EngineWrap::query),
+                         InstanceMethod("request", &EngineWrap::request),
+                         InstanceMethod("prometheus", &EngineWrap::prometheus),
+                         InstanceMethod("advanceTime", &EngineWrap::advance_time),
+                         InstanceMethod("nowMs", &EngineWrap::now_ms),
+                         InstanceMethod("shutdown", &EngineWrap::shutdown),
+                         InstanceMethod("finished", &EngineWrap::finished),
+                         InstanceMethod("ref", &EngineWrap::ref),
+                         InstanceMethod("unref", &EngineWrap::unref),
+                         InstanceMethod("close", &EngineWrap::close),
+                     });
+}
+
+// new NativeEngine(config, onOutbox)
+EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
+  Napi::Env env = info.Env();
+  guarded(env, [&]() -> Napi::Value {
+    auto options = info[0].As<Napi::Object>();
+    auto on_outbox = info[1].As<Napi::Function>();
+    EngineConfig config;
+    config.name = get_string(options, "name", "threadbank");
+    config.max_queue = static_cast<std::size_t>(get_number(options, "maxQueue", 100'000));
+    config.history_limit = static_cast<std::size_t>(get_number(options, "historyLimit", 10'000));
+    config.default_retries = static_cast<int>(get_number(options, "defaultRetries", 2));
+    config.retry_base_ms = static_cast<std::int64_t>(get_number(options, "retryBaseMs", 100));
+    config.retry_max_ms = static_cast<std::int64_t>(get_number(options, "retryMaxMs", 10'000));
+    config.aging_step_ms = static_cast<std::int64_t>(get_number(options, "agingStepMs", 1'000));
+    config.max_payload_bytes = static_cast<std::size_t>(get_number(options, "maxPayloadBytes", 0));
+    if (options.Get("manualClock").ToBoolean().Value()) {
+      auto start_ms = get_number(options, "startTimeMs", 0);
+      manual_clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(start_ms * 1e6));
+      config.clock = manual_clock_;
+      config.timer_thread = false;  // time moves only in advanceTime()
+    }
+    handlers_ = std::make_shared<HandlerRegistry>();
+    shared_ = std::make_shared<Shared>();
+    shared_->engine = std::make_unique<Engine>(std::move(config), handlers_);
+
+    // The engine signals "outbox became non-empty" from whichever thread caused it; the
+    // TSFN turns that into one JS call on the loop, which drains everything at once.
+    outbox_tsfn_ = Napi::ThreadSafeFunction::New(env, on_outbox, "threadbank-outbox", 0, 1);
+    outbox_tsfn_.Unref(env);  // only pending requests keep the loop alive (see ref())
+    std::weak_ptr<Shared> weak = shared_;
+    auto tsfn = outbox_tsfn_;
+    shared_->engine->set_outbox_listener([tsfn, weak]() mutable {
+      tsfn.NonBlockingCall([weak](Napi::Env call_env, Napi::Function callback) {
+        if (call_env == nullptr) return;  // the environment is going away
+        auto state = weak.lock();
+        if (!state || !state->engine) return;
+        state->engine->drain_outbox(state->scratch);
+        if (state->scratch.empty()) return;  // drained synchronously already
+        callback.Call({outbox_to_js(call_env, state->scratch)});
+      });
+    });
+    return env.Undefined();
+  });
+}
+
+EngineWrap::~EngineWrap() { close_now(); }
+
+void EngineWrap::close_now() {
+  if (!shared_ || !shared_->engine) return;
+  // Destroying the engine joins its threads; their last completions still reach the
+  // (not yet released) TSFN, which drops them once the engine is gone.
+  shared_->engine.reset();
+  outbox_tsfn_.Release();
+}
+
+Engine& EngineWrap::engine(Napi::Env) {
+  if (!shared_ || !shared_->engine) {
+    throw Error(ErrorCode::SHUTTING_DOWN, "the manager has been closed");
+  }
+  return *shared_->engine;
+}
+
+// registerBank({ id, kind, workerCount, strategy, concurrency, prefetch, manifest | builtin })
+Napi::Value EngineWrap::register_bank(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto o = info[0].As<Napi::Object>();
+    BankConfig bank;
+    bank.id = get_string(o, "id");
+    bank.kind = get_string(o, "kind") == "native" ? BankKind::NATIVE : BankKind::SCRIPT;
+    bank.worker_count = static_cast<int>(get_number(o, "workerCount", 1));
+    bank.concurrency = static_cast<int>(get_number(o, "concurrency", 0));
+    bank.prefetch = static_cast<int>(get_number(o, "prefetch", 0));
+    std::string strategy = get_string(o, "strategy", "least-loaded");
+    if (!balance_strategy_from_name(strategy, &bank.strategy)) {
+      throw Error(ErrorCode::INVALID_ARGUMENT,
+                  "expected strategy least-loaded, round-robin or fastest-expected but received \"" +
+                      strategy + "\"");
+    }
+    std::string builtin = get_string(o, "builtin");
+    if (!builtin.empty()) {
+      if (!builtin_pack(builtin, *handlers_, &bank.manifest)) {
+        throw Error(ErrorCode::INVALID_ARGUMENT, "expected a built-in pack name (basic) but received \"" +
+                                                     builtin + "\"");
+      }
+      bank.kind = BankKind::NATIVE;
+    } else {
+      bank.manifest = parse_manifest(to_json(o.Get("manifest"), "the manifest"));
+    }
+    auto index = engine(env).register_bank(std::move(bank));
+    return Napi::Number::New(env, index);
+  });
+}
+
+Napi::Value EngineWrap::register_task(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).register_task(info[0].As<Napi::String>(), info[1].As<Napi::String>(),
+                              info[2].As<Napi::String>());
+    return env.Undefined();
+  });
+}
+
+// submit(task, params | undefined, priority, timeoutMs (-1: default), retries (-1: default),
+//        clientId, bankId, payloadBytes)
+Napi::Value EngineWrap::submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    SubmitSpec spec;
+    spec.task = info[0].As<Napi::String>().Utf8Value();
+    if (!info[1].IsUndefined()) spec.params = to_json(info[1], "params");
+    spec.priority = info[2].As<Napi::Number>().Int32Value();
+    double timeout = info[3].As<Napi::Number>().DoubleValue();
+    if (timeout >= 0) spec.timeout_ms = static_cast<std::int64_t>(timeout);
+    int retries = info[4].As<Napi::Number>().Int32Value();
+    if (retries >= 0) spec.retries = retries;
+    if (info[5].IsString()) spec.client = info[5].As<Napi::String>().Utf8Value();
+    if (info[6].IsString()) spec.bank = info[6].As<Napi::String>().Utf8Value();
+    if (info[7].IsNumber()) spec.payload_bytes = static_cast<std::size_t>(info[7].As<Napi::Number>().Int64Value());
+    RequestId id = engine(env).submit(std::move(spec));
+    return Napi::Number::New(env, static_cast<double>(id));
+  });
+}
+
+Napi::Value EngineWrap::cancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    ErrorCode reason = info.Length() > 1 && info[1].IsNumber() ? code_at(info[1]) : ErrorCode::CANCELLED;
+    std::string message = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value()
+                                                                  : "cancelled by the caller";
+    return Napi::Boolean::New(env, engine(env).cancel(request_id(info[0]), reason, message));
+  });
+}
+
+// started(bank, worker, ids[], attempts[])
+Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto ids = info[0].As<Napi::Array>();
+    auto attempts = info[1].As<Napi::Array>();
+    Engine& e = engine(env);
+    for (std::uint32_t i = 0; i < ids.Length(); ++i) {
+      e.started(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))));
+    }
+    return env.Undefined();
+  });
+}
+
+// completeBatch(bank, worker, ids[], attempts[], codes[], messages[]): results of script
+// attempts. Values stay in JavaScript; the core only needs to know how each attempt ended.
+Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::uint32_t bank = u32(info[0]);
+    std::int32_t worker = i32(info[1]);
+    auto ids = info[2].As<Napi::Array>();
+    auto attempts = info[3].As<Napi::Array>();
+    auto codes = info[4].As<Napi::Array>();
+    auto messages = info[5].As<Napi::Array>();
+    Engine& e = engine(env);
+    for (std::uint32_t i = 0; i < ids.Length(); ++i) {
+      Outcome outcome;
+      outcome.error = code_at(codes.Get(i));
+      if (outcome.error != ErrorCode::OK) {
+        Napi::Value message = messages.Get(i);
+        outcome.message = message.IsString() ? message.As<Napi::String>().Utf8Value() : "";
+      }
+      e.complete(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))), bank, worker,
+                 std::move(outcome));
+    }
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::worker_lost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).worker_lost(u32(info[0]), i32(info[1]), code_at(info[2]),
+                            info[3].As<Napi::String>().Utf8Value());
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::worker_replaced(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).worker_replaced(u32(info[0]), i32(info[1]));
+    return env.Undefined();
+  });
+}
+
+// bankCommand(bankId, "pause" | "resume" | "drain")
+Napi::Value EngineWrap::bank_command(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::string bank = info[0].As<Napi::String>();
+    std::string command = info[1].As<Napi::String>();
+    if (command == "pause") {
+      engine(env).pause_bank(bank);
+    } else if (command == "resume") {
+      engine(env).resume_bank(bank);
+    } else {
+      engine(env).drain_bank(bank);
+    }
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::set_concurrency(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).set_concurrency(info[0].As<Napi::String>(), info[1].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  });
+}
+
+// drain(): the outbox now, synchronously (the JS thread calls it right after work it caused).
+Napi::Value EngineWrap::drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Engine& e = engine(env);
+    e.drain_outbox(shared_->scratch);
+    if (shared_->scratch.empty()) return env.Null();
+    return outbox_to_js(env, shared_->scratch);
+  });
+}
+
+Napi::Value EngineWrap::set_event_mask(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).set_event_mask(u32(info[0]));
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::metrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return metrics_to_js(env, engine(env).metrics()); });
+}
+
+Napi::Value EngineWrap::worker_status(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return worker_status_to_js(env, engine(env).worker_status()); });
+}
+
+Napi::Value EngineWrap::banks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return banks_to_js(env, engine(env).banks()); });
+}
+
+Napi::Value EngineWrap::balance_report(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    return balance_report_to_js(env, engine(env).balance_report(info[0].As<Napi::String>()));
+  });
+}
+
+Napi::Value EngineWrap::query(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    QueryResult result = engine(env).query(query_from_js(info[0].As<Napi::Object>()));
+    auto out = Napi::Object::New(env);
+    out.Set("total", Napi::Number::New(env, static_cast<double>(result.total)));
+    auto items = Napi::Array::New(env, result.items.size());
+    for (std::size_t i = 0; i < result.items.size(); ++i) {
+      items.Set(static_cast<std::uint32_t>(i), request_info_to_js(env, result.items[i]));
+    }
+    out.Set("items", items);
+    return out;
+  });
+}
+
+Napi::Value EngineWrap::request(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto found = engine(env).request(request_id(info[0]));
+    if (!found) return env.Null();
+    return request_info_to_js(env, *found);
+  });
+}
+
+Napi::Value EngineWrap::prometheus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, engine(env).prometheus_text()); });
+}
+
+// advanceTime(ms): test mode only; moves the manual clock and fires what became due.
+Napi::Value EngineWrap::advance_time(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (!manual_clock_) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "advanceTime() needs a manager created in test mode");
+    }
+    manual_clock_->advance_ns(static_cast<std::int64_t>(info[0].As<Napi::Number>().DoubleValue() * 1e6));
+    engine(env).tick();
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::now_ms(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    return Napi::Number::New(env, static_cast<double>(engine(env).clock().now_ns()) / 1e6);
+  });
+}
+
+Napi::Value EngineWrap::shutdown(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).shutdown(info[0].ToBoolean().Value());
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::finished(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return Napi::Boolean::New(env, engine(env).finished()); });
+}
+
+Napi::Value EngineWrap::ref(const Napi::CallbackInfo& info) {
+  if (!referenced_ && shared_ && shared_->engine) {
+    outbox_tsfn_.Ref(info.Env());
+    referenced_ = true;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::unref(const Napi::CallbackInfo& info) {
+  if (referenced_ && shared_ && shared_->engine) {
+    outbox_tsfn_.Unref(info.Env());
+    referenced_ = false;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::close(const Napi::CallbackInfo& info) {
+  close_now();
+  return info.Env().Undefined();
+}
+
+}  // namespace threadbank::node

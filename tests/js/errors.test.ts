@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ThreadbankError, type WorkerManager } from '../../dist/cjs/index.js';
+import { errorCodes } from './core-names.js';
+import { backends } from './backends.js';
+
+describe.each(backends)('errors and argument validation ($name)', (backend) => {
+  let manager: WorkerManager;
+  beforeAll(async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'native', builtin: 'basic', workerCount: 1 }], maxPayloadBytes: 1_000 });
+  });
+  afterAll(() => manager.shutdown());
+
+  const badOptions: [string, unknown][] = [
+    ['negative priority', { priority: -1 }],
+    ['fractional priority', { priority: 2.5 }],
+    ['NaN priority', { priority: Number.NaN }],
+    ['huge priority', { priority: 1e9 }],
+    ['string priority', { priority: '5' }],
+    ['negative timeout', { timeout: -5 }],
+    ['NaN timeout', { timeout: Number.NaN }],
+    ['huge timeout', { timeout: 1e20 }],
+    ['negative retries', { retries: -1 }],
+    ['fractional retries', { retries: 1.5 }],
+    ['signal that is not an AbortSignal', { signal: {} }],
+    ['clientId that is not a string', { clientId: 7 }],
+    ['options that are not an object', 'fast'],
+  ];
+  it.each(badOptions)('rejects %s with E_INVALID_ARGUMENT', async (_name, options) => {
+    const error = await manager.submitRequest('add', { a: 1, b: 2 }, options as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ThreadbankError);
+    expect((error as ThreadbankError).code).toBe('E_INVALID_ARGUMENT');
+    expect((error as ThreadbankError).message).toMatch(/Expected .* but received/);
+  });
+
+  it('rejects params that miss a required field or have the wrong type with E_INVALID_PARAMS', async () => {
+    await expect(manager.submitRequest('add', { a: 1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('add', { a: 1, b: 'two' })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('burn', { iterations: 1.5 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+  });
+
+  it('rejects params a native action cannot take: functions, symbols, cycles, prototype keys', async () => {
+    const circular: Record<string, unknown> = { a: 1, b: 2 };
+    circular.self = circular;
+    await expect(manager.submitRequest('echo', { f: () => 1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('echo', { s: Symbol('x') })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('echo', circular)).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('echo', JSON.parse('{"__proto__": {"polluted": true}}'))).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('echo', { nested: JSON.parse('{"constructor": 1}') })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects payloads over maxPayloadBytes with E_PAYLOAD_TOO_LARGE', async () => {
+    await expect(manager.submitRequest('echo', { text: 'x'.repeat(2_000) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
+    await expect(manager.submitRequest('echo', { text: 'x'.repeat(100) })).resolves.toBeDefined();
+  });
+
+  it('fails a throwing native handler with E_HANDLER, the handler message and the request id', async () => {
+    const error = (await manager.submitRequest('fail', { message: 'boom' }, { retries: 0 }).catch((e: unknown) => e)) as ThreadbankError;
+    expect(error.code).toBe('E_HANDLER');
+    expect(error.message).toContain('boom');
+    expect(typeof error.requestId).toBe('number');
+    expect(manager.getRequestLifecycle(error.requestId!)?.status).toBe('failed');
+  });
+
+  it('points the rejection stack at the caller line', async () => {
+    const error = (await manager.submitRequest('nope').catch((e: unknown) => e)) as Error;
+    expect(error.stack).toContain('errors.test.ts');
+  });
+
+  it('rejects a bad manager configuration with E_INVALID_ARGUMENT', async () => {
+    const bad: unknown[] = [
+      { banks: [{ bankId: 'x', builtin: 'basic', workerCount: 0 }] },
+      { banks: [{ bankId: 'x', builtin: 'basic', workerCount: -1 }] },
+      { banks: [{ bankId: 'x', builtin: 'basic', workerCount: Number.NaN }] },
+      { banks: [{ bankId: 'x', builtin: 'basic', workerCount: 1e6 }] },
+      { banks: [{ bankId: '__proto__', builtin: 'basic' }] },
+      { banks: [{ bankId: 'x' }] },
+      { banks: [{ bankId: 'x', builtin: 'nope' }] },
+      { maxQueue: -1 },
+      { banks: 'all' },
+    ];
+    for (const options of bad) {
+      await expect(backend.createWorkerManager(options as never)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    }
+  });
+
+  it('rejects a duplicate bank id with E_DUPLICATE_BANK', async () => {
+    await expect(
+      backend.createWorkerManager({ banks: [{ bankId: 'x', builtin: 'basic' }, { bankId: 'x', builtin: 'basic' }] }),
+    ).rejects.toMatchObject({ code: 'E_DUPLICATE_BANK' });
+  });
+
+  it('uses exactly the error codes the core defines', () => {
+    const declared: ThreadbankError['code'][] = [
+      'E_UNKNOWN_TASK', 'E_UNKNOWN_BANK', 'E_UNKNOWN_REQUEST', 'E_DUPLICATE_BANK', 'E_INVALID_PARAMS',
+      'E_INVALID_MANIFEST', 'E_INVALID_ARGUMENT', 'E_QUEUE_FULL', 'E_TIMEOUT', 'E_CANCELLED',
+      'E_WORKER_CRASHED', 'E_SHUTTING_DOWN', 'E_HANDLER', 'E_PAYLOAD_TOO_LARGE', 'E_INTERNAL',
+    ];
+    expect(errorCodes.filter((c) => c !== 'OK').sort()).toEqual([...declared].sort());
+  });
+});

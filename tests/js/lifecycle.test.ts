@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { ManagerEvent, WorkerManager } from '../../dist/cjs/index.js';
+import { backends } from './backends.js';
+
+describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
+  let manager: WorkerManager | undefined;
+  afterEach(async () => {
+    await manager?.shutdown({ drain: false });
+    manager = undefined;
+  });
+
+  it('runs higher priorities first and FIFO within a priority', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const order: number[] = [];
+    const blocker = manager.submitRequest('sleep', { ms: 50 });
+    const submitted = [2, 9, 5, 9, 2].map((priority, i) =>
+      manager!.submitRequest('echo', { i }, { priority }).then((r) => order.push((r as { i: number }).i)),
+    );
+    await Promise.all([blocker, ...submitted]);
+    expect(order).toEqual([1, 3, 2, 0, 4]);
+  });
+
+  it('times out an attempt with E_TIMEOUT and records it', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const error = await manager.submitRequest('sleep', { ms: 5_000 }, { timeout: 30 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_TIMEOUT' });
+    const id = (error as { requestId: number }).requestId;
+    expect(manager.getRequestLifecycle(id)?.status).toBe('timed-out');
+    // The native handler sees cancelled() and frees its thread promptly.
+    await expect(manager.submitRequest('add', { a: 1, b: 1 })).resolves.toEqual({ result: 2 });
+  });
+
+  it('retries a retryable action and reports each retry', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }], retryBaseMs: 1 });
+    const retried: ManagerEvent[] = [];
+    manager.on('request-retried', (e) => retried.push(e));
+    const error = await manager.submitRequest('fail', { message: 'nope' }, { retries: 3 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_HANDLER' });
+    const id = (error as { requestId: number }).requestId;
+    expect(manager.getRequestLifecycle(id)?.attempts).toBe(4);
+    expect(retried.filter((e) => e.requestId === id)).toHaveLength(3);
+    expect(manager.getSystemMetrics().retries).toBe(3);
+  });
+
+  it('cancels a queued request through its AbortSignal', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const blocker = manager.submitRequest('sleep', { ms: 50 });
+    const controller = new AbortController();
+    const queued = manager.submitRequest('add', { a: 1, b: 2 }, { signal: controller.signal });
+    controller.abort();
+    await expect(queued).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    await blocker;
+  });
+
+  it('cancels a running native request and its handler stops', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const controller = new AbortController();
+    const started = Date.now();
+    const running = manager.submitRequest('sleep', { ms: 5_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(running).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    await expect(manager.submitRequest('add', { a: 2, b: 2 })).resolves.toEqual({ result: 4 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('rejects at once when the signal is already aborted, and submits nothing', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }] });
+    await expect(manager.submitRequest('add', { a: 1, b: 2 }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    expect(manager.getSystemMetrics().totalRequests).toBe(0);
+  });
+
+  it('emits lifecycle events in order for one request', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }] });
+    const seen: string[] = [];
+    for (const name of ['request-submitted', 'request-assigned', 'request-started', 'request-completed'] as const) {
+      manager.on(name, (e) => seen.push(`${e.type}:${e.requestId}`));
+    }
+    await manager.submitRequest('add', { a: 1, b: 2 }, { metadata: { tag: 'x' } });
+    expect(seen).toEqual(['request-submitted:1', 'request-assigned:1', 'request-started:1', 'request-completed:1']);
+  });
+
+  it('fails fast with E_QUEUE_FULL at maxQueue and fires queue-drain when there is room', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }], maxQueue: 3 });
+    let drained = 0;
+    manager.on('queue-drain', () => drained++);
+    manager.pauseBank('n');
+    const queued = [1, 2, 3].map((a) => manager!.submitRequest('add', { a, b: 0 }));
+    await expect(manager.submitRequest('add', { a: 9, b: 0 })).rejects.toMatchObject({ code: 'E_QUEUE_FULL' });
+    manager.resumeBank('n');
+    await Promise.all(queued);
+    expect(drained).toBe(1);
+  });
+
+  it('keeps a bounded history and answers queries over it', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }], historyLimit: 5 });
+    for (let i = 0; i < 12; i++) await manager.submitRequest('add', { a: i, b: 0 }, { clientId: i % 2 ? 'odd' : 'even', priority: i % 11 });
+    const all = manager.queryRequests({ pagination: { limit: 100 } });
+    expect(all.total).toBe(5);
+    const odd = manager.queryRequests({ clientId: 'odd', status: ['completed'] });
+    expect(odd.items.every((r) => r.clientId === 'odd' && r.status === 'completed')).toBe(true);
+    const sorted = manager.queryRequests({ pagination: { sortBy: 'priority', sortOrder: 'desc' } }).items.map((r) => r.priority);
+    expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
+    expect(manager.getSystemMetrics().storedRequests).toBe(5);
+  });
+});

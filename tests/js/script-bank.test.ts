@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { ManagerEvent, ThreadbankError, WorkerManager } from '../../dist/cjs/index.js';
+import { backends } from './backends.js';
+
+const math = new URL('./fixtures/math.mjs', import.meta.url);
+const faulty = new URL('./fixtures/faulty.mjs', import.meta.url);
+
+describe.each(backends)('script banks on worker threads ($name)', (backend) => {
+  let manager: WorkerManager | undefined;
+  afterEach(async () => {
+    await manager?.shutdown({ drain: false });
+    manager = undefined;
+  });
+
+  it('runs script actions in workers and resolves with their results', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 2 }] });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => manager!.submitRequest('add', { a: i, b: 1 })));
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => ({ result: i + 1 })));
+    const workers = manager.getWorkerStatus();
+    expect(workers.map((w) => w.kind)).toEqual(['script', 'script']);
+    expect(workers.every((w) => w.tasksCompleted > 0)).toBe(true);
+    expect(manager.getBanks()[0]!.actions.sort()).toEqual(['add', 'double', 'slowAdd', 'whoami']);
+  });
+
+  it('gives handlers their request id, attempt and action', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
+    const seen = await manager.submitRequest('whoami', {});
+    expect(seen).toMatchObject({ attempt: 1, action: 'whoami' });
+  });
+
+  it('transfers buffers both ways instead of copying them', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
+    const buffer = new Float64Array([1, 2, 3]).buffer;
+    const out = (await manager.submitRequest('double', { buffer }, { transfer: [buffer] })) as { buffer: ArrayBuffer };
+    expect(buffer.byteLength).toBe(0); // moved to the worker
+    expect([...new Float64Array(out.buffer)]).toEqual([2, 4, 6]);
+  });
+
+  it('fails a throwing handler with E_HANDLER and keeps its error as the cause', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
+    const error = (await manager.submitRequest('throws', { message: 'bad input' }).catch((e: unknown) => e)) as ThreadbankError;
+    expect(error.code).toBe('E_HANDLER');
+    expect((error.cause as { code?: string }).code).toBe('MY_CODE');
+    const rejected = (await manager.submitRequest('rejects', { message: 'async bad' }).catch((e: unknown) => e)) as ThreadbankError;
+    expect(rejected.code).toBe('E_HANDLER');
+    expect((rejected.cause as Error).name).toBe('TypeError');
+  });
+
+  it('fails a result that cannot be cloned with E_HANDLER and nothing else', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
+    const [bad, good] = await Promise.allSettled([manager.submitRequest('notCloneable'), manager.submitRequest('ok')]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'E_HANDLER' } });
+    expect(good).toEqual({ status: 'fulfilled', value: 'ok' });
+  });
+
+  it('rejects params that cannot be cloned with E_INVALID_PARAMS', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
+    await expect(manager.submitRequest('ok', { fn: () => 1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('ok', {})).resolves.toBe('ok');
+  });
+
+  it.each([
+    ['calls process.exit', 'exit', { code: 3 }],
+    ['leaves an unhandled rejection', 'unhandled', {}],
+  ])('replaces a worker that %s and fails its request with E_WORKER_CRASHED', async (_what, action, params) => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }] });
+    const statuses: ManagerEvent[] = [];
+    manager.on('worker-status', (e) => statuses.push(e));
+    await expect(manager.submitRequest(action, params, { retries: 0 })).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
+    await expect(manager.submitRequest('ok')).resolves.toBe('ok');
+    expect(statuses.map((e) => e.state)).toContain('lost');
+    expect(statuses.map((e) => e.state)).toContain('replaced');
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
+  });
+
+  it('retries a request whose worker crashed when attempts remain', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }], retryBaseMs: 1 });
+    await expect(manager.submitRequest('crashOnce', {}, { retries: 1 })).resolves.toEqual({ attempt: 2 });
+  });
+
+  it('stops a handler that never returns at its timeout and replaces the worker', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }] });
+    await expect(manager.submitRequest('hang', {}, { timeout: 100 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    await expect(manager.submitRequest('ok')).resolves.toBe('ok');
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
+  });
+
+  it('aborts a running handler through ctx.signal when its request is cancelled', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }] });
+    const controller = new AbortController();
+    const running = manager.submitRequest('waitForAbort', {}, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    controller.abort();
+    await expect(running).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    // The handler saw the abort and returned, so its worker was kept.
+    await expect(manager.submitRequest('ok')).resolves.toBe('ok');
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(0);
+  });
+
+  it('replaces a worker whose cancelled handler ignores its signal past the grace period', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }], cancelGraceMs: 50 });
+    const controller = new AbortController();
+    const hanging = manager.submitRequest('hang', {}, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    controller.abort();
+    await expect(hanging).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    await expect(manager.submitRequest('ok')).resolves.toBe('ok');
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
+  });
+
+  it('delivers ctx.progress() to progress listeners', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
+    const steps: unknown[] = [];
+    manager.on('progress', (e) => steps.push(e.value));
+    await manager.submitRequest('progress', {});
+    expect(steps).toEqual([{ step: 1 }, { step: 2 }, { step: 3 }]);
+  });
+
+  it('rejects a bank whose script does not exist, throws at load, or never calls defineWorker', async () => {
+    const missing = new URL('./fixtures/does-not-exist.mjs', import.meta.url);
+    await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: missing }] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    const throwing = new URL('./fixtures/throws-at-load.mjs', import.meta.url);
+    await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: throwing }] })).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
+    const silent = new URL('./fixtures/not-a-worker.mjs', import.meta.url);
+    await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: silent }], workerStartTimeoutMs: 300 })).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
+  });
+
+  it('marks script requests processing while their worker runs them', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 1 }] });
+    const slow = manager.submitRequest('slowAdd', { a: 1, b: 2, ms: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(manager.queryRequests({ status: ['processing'] }).total).toBe(1);
+    await slow;
+    const lifecycle = manager.queryRequests({ status: ['completed'] }).items[0]!;
+    expect(Object.keys(lifecycle.timestamps)).toEqual(['pending', 'assigned', 'processing', 'completed']);
+  });
+});
