@@ -18,12 +18,6 @@ Napi::Value from_json(Napi::Env env, const nlohmann::json& value);
 /// The thrown JS error for a core error: a plain Error with `.code` set to "E_*".
 Napi::Error to_js_error(Napi::Env env, const threadbank::Error& error);
 
-Napi::Object request_info_to_js(Napi::Env env, const RequestInfo& info);
-Napi::Object metrics_to_js(Napi::Env env, const SystemMetrics& metrics);
-Napi::Array worker_status_to_js(Napi::Env env, const std::vector<WorkerStatus>& workers);
-Napi::Array banks_to_js(Napi::Env env, const std::vector<BankInfo>& banks);
-Napi::Object balance_report_to_js(Napi::Env env, const BalanceReport& report);
-RequestQuery query_from_js(const Napi::Object& object);
 /// The outbox as { dispatches, aborts, settlements, events } of plain arrays.
 Napi::Object outbox_to_js(Napi::Env env, Outbox& outbox);
 

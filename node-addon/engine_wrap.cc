@@ -1,7 +1,7 @@
 #include "engine_wrap.h"
 
 #include "convert.h"
-#include "threadbank/builtin_pack.h"
+#include "views.h"
 
 namespace threadbank::node {
 namespace {
@@ -19,11 +19,6 @@ Napi::Value guarded(Napi::Env env, Body&& body) {
   } catch (const std::exception& error) {
     throw to_js_error(env, Error(ErrorCode::INTERNAL, error.what()));
   }
-}
-
-std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback = "") {
-  Napi::Value v = o.Get(key);
-  return v.IsString() ? v.As<Napi::String>().Utf8Value() : fallback;
 }
 
 double get_number(const Napi::Object& o, const char* key, double fallback) {
@@ -82,15 +77,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
   guarded(env, [&]() -> Napi::Value {
     auto options = info[0].As<Napi::Object>();
     auto on_outbox = info[1].As<Napi::Function>();
-    EngineConfig config;
-    config.name = get_string(options, "name", "threadbank");
-    config.max_queue = static_cast<std::size_t>(get_number(options, "maxQueue", 100'000));
-    config.history_limit = static_cast<std::size_t>(get_number(options, "historyLimit", 10'000));
-    config.default_retries = static_cast<int>(get_number(options, "defaultRetries", 2));
-    config.retry_base_ms = static_cast<std::int64_t>(get_number(options, "retryBaseMs", 100));
-    config.retry_max_ms = static_cast<std::int64_t>(get_number(options, "retryMaxMs", 10'000));
-    config.aging_step_ms = static_cast<std::int64_t>(get_number(options, "agingStepMs", 1'000));
-    config.max_payload_bytes = static_cast<std::size_t>(get_number(options, "maxPayloadBytes", 0));
+    EngineConfig config = views::engine_config(to_json(options, "the manager options"));
     if (options.Get("manualClock").ToBoolean().Value()) {
       auto start_ms = get_number(options, "startTimeMs", 0);
       manual_clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(start_ms * 1e6));
@@ -142,29 +129,7 @@ Engine& EngineWrap::engine(Napi::Env) {
 Napi::Value EngineWrap::register_bank(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto o = info[0].As<Napi::Object>();
-    BankConfig bank;
-    bank.id = get_string(o, "id");
-    bank.kind = get_string(o, "kind") == "native" ? BankKind::NATIVE : BankKind::SCRIPT;
-    bank.worker_count = static_cast<int>(get_number(o, "workerCount", 1));
-    bank.concurrency = static_cast<int>(get_number(o, "concurrency", 0));
-    bank.prefetch = static_cast<int>(get_number(o, "prefetch", 0));
-    std::string strategy = get_string(o, "strategy", "least-loaded");
-    if (!balance_strategy_from_name(strategy, &bank.strategy)) {
-      throw Error(ErrorCode::INVALID_ARGUMENT,
-                  "expected strategy least-loaded, round-robin or fastest-expected but received \"" +
-                      strategy + "\"");
-    }
-    std::string builtin = get_string(o, "builtin");
-    if (!builtin.empty()) {
-      if (!builtin_pack(builtin, *handlers_, &bank.manifest)) {
-        throw Error(ErrorCode::INVALID_ARGUMENT, "expected a built-in pack name (basic) but received \"" +
-                                                     builtin + "\"");
-      }
-      bank.kind = BankKind::NATIVE;
-    } else {
-      bank.manifest = parse_manifest(to_json(o.Get("manifest"), "the manifest"));
-    }
+    BankConfig bank = views::bank_config(to_json(info[0], "the bank"), *handlers_);
     auto index = engine(env).register_bank(std::move(bank));
     return Napi::Number::New(env, index);
   });
@@ -313,38 +278,31 @@ Napi::Value EngineWrap::set_event_mask(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::metrics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return metrics_to_js(env, engine(env).metrics()); });
+  return guarded(env, [&]() -> Napi::Value { return from_json(env, views::metrics(engine(env).metrics())); });
 }
 
 Napi::Value EngineWrap::worker_status(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return worker_status_to_js(env, engine(env).worker_status()); });
+  return guarded(env, [&]() -> Napi::Value { return from_json(env, views::worker_status(engine(env).worker_status())); });
 }
 
 Napi::Value EngineWrap::banks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return banks_to_js(env, engine(env).banks()); });
+  return guarded(env, [&]() -> Napi::Value { return from_json(env, views::banks(engine(env).banks())); });
 }
 
 Napi::Value EngineWrap::balance_report(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    return balance_report_to_js(env, engine(env).balance_report(info[0].As<Napi::String>()));
+    return from_json(env, views::balance_report(engine(env).balance_report(info[0].As<Napi::String>())));
   });
 }
 
 Napi::Value EngineWrap::query(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    QueryResult result = engine(env).query(query_from_js(info[0].As<Napi::Object>()));
-    auto out = Napi::Object::New(env);
-    out.Set("total", Napi::Number::New(env, static_cast<double>(result.total)));
-    auto items = Napi::Array::New(env, result.items.size());
-    for (std::size_t i = 0; i < result.items.size(); ++i) {
-      items.Set(static_cast<std::uint32_t>(i), request_info_to_js(env, result.items[i]));
-    }
-    out.Set("items", items);
-    return out;
+    RequestQuery query = views::query_from(to_json(info[0], "the query"));
+    return from_json(env, views::query_result(engine(env).query(query)));
   });
 }
 
@@ -353,7 +311,7 @@ Napi::Value EngineWrap::request(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto found = engine(env).request(request_id(info[0]));
     if (!found) return env.Null();
-    return request_info_to_js(env, *found);
+    return from_json(env, views::request_info(*found));
   });
 }
 

@@ -133,6 +133,8 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.queryRequests({ status: ['processing'] }).total).toBe(1);
     await slow;
     const lifecycle = manager.queryRequests({ status: ['completed'] }).items[0]!;
-    expect(Object.keys(lifecycle.timestamps)).toEqual(['pending', 'assigned', 'processing', 'completed']);
+    expect(Object.keys(lifecycle.timestamps).sort()).toEqual(['assigned', 'completed', 'pending', 'processing']);
+    const t = lifecycle.timestamps;
+    expect(t.pending! <= t.assigned! && t.assigned! <= t.processing! && t.processing! <= t.completed!).toBe(true);
   });
 });

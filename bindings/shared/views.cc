@@ -1,0 +1,234 @@
+#include "views.h"
+
+#include "threadbank/builtin_pack.h"
+
+namespace threadbank::views {
+namespace {
+
+using nlohmann::json;
+
+double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+json percentiles(const Percentiles& p) {
+  return {{"meanMs", p.mean_ms}, {"p50Ms", p.p50_ms}, {"p95Ms", p.p95_ms},
+          {"p99Ms", p.p99_ms},   {"maxMs", p.max_ms}, {"count", p.count}};
+}
+
+std::uint64_t finished(const SystemMetrics& m, RequestStatus s) {
+  return m.finished[static_cast<std::size_t>(s)];
+}
+
+}  // namespace
+
+json request_info(const RequestInfo& info) {
+  json timestamps = json::object();
+  for (int s = 0; s < REQUEST_STATUS_COUNT; ++s) {
+    std::int64_t at = info.at_ns[static_cast<std::size_t>(s)];
+    if (at != 0) timestamps[request_status_name(static_cast<RequestStatus>(s))] = ms(at);
+  }
+  json out = {{"requestId", info.id},
+              {"taskId", info.task},
+              {"bankId", info.bank},
+              {"clientId", info.client},
+              {"worker", info.worker},
+              {"priority", info.priority},
+              {"status", request_status_name(info.status)},
+              {"attempts", info.attempts},
+              {"maxAttempts", info.max_attempts},
+              {"timestamps", std::move(timestamps)},
+              {"submittedAt", ms(info.submitted_ns)}};
+  if (info.error != ErrorCode::OK) {
+    out["errorCode"] = error_code_name(info.error);
+    out["errorMessage"] = info.error_message;
+  }
+  if (info.finished_ns != 0) out["finishedAt"] = ms(info.finished_ns);
+  return out;
+}
+
+json metrics(const SystemMetrics& m) {
+  return {{"totalRequests", m.total_requests},
+          {"rejectedRequests", m.rejected},
+          {"completedRequests", finished(m, RequestStatus::COMPLETED)},
+          {"failedRequests", finished(m, RequestStatus::FAILED)},
+          {"cancelledRequests", finished(m, RequestStatus::CANCELLED)},
+          {"timedOutRequests", finished(m, RequestStatus::TIMED_OUT)},
+          {"retries", m.retries},
+          {"queueDepth", m.pending},
+          {"inFlight", m.in_flight},
+          {"successRate", m.success_rate},
+          {"averageProcessingTimeMs", m.processing.mean_ms},
+          {"processingTime", percentiles(m.processing)},
+          {"queueWait", percentiles(m.queue_wait)},
+          {"currentLoad", m.current_load},
+          {"throughputPerSecond", m.throughput_per_s},
+          {"uptimeMs", m.uptime_ms},
+          {"workerCount", m.worker_count},
+          {"busyWorkers", m.busy_workers},
+          {"storedRequests", m.stored_requests}};
+}
+
+json worker_status(const std::vector<WorkerStatus>& workers) {
+  json out = json::array();
+  for (const auto& w : workers) {
+    json entry = {{"workerId", w.worker_id},
+                  {"bankId", w.bank},
+                  {"index", w.index},
+                  {"kind", bank_kind_name(w.kind)},
+                  {"alive", w.alive},
+                  {"busy", w.busy},
+                  {"inFlight", w.inflight},
+                  {"capacity", w.capacity},
+                  {"tasksCompleted", w.tasks_completed},
+                  {"tasksFailed", w.tasks_failed},
+                  {"busyTimeMs", ms(w.busy_ns)},
+                  {"idleTimeMs", ms(w.idle_ns)},
+                  {"currentRequestId", nullptr},
+                  {"currentTask", nullptr},
+                  {"restarts", w.restarts}};
+    if (w.current_request != NO_REQUEST) {
+      entry["currentRequestId"] = w.current_request;
+      entry["currentTask"] = w.current_task;
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json banks(const std::vector<BankInfo>& banks) {
+  json out = json::array();
+  for (const auto& b : banks) {
+    out.push_back({{"bankId", b.id},
+                   {"name", b.name},
+                   {"kind", bank_kind_name(b.kind)},
+                   {"status", bank_status_name(b.status)},
+                   {"workerCount", b.worker_count},
+                   {"concurrency", b.concurrency},
+                   {"queueDepth", b.queue_depth},
+                   {"inFlight", b.in_flight},
+                   {"strategy", balance_strategy_name(b.strategy)},
+                   {"actions", b.actions}});
+  }
+  return out;
+}
+
+json balance_report(const BalanceReport& report) {
+  json busy = json::array();
+  for (auto ns : report.busy_ns) busy.push_back(ms(ns));
+  return {{"bankId", report.bank},
+          {"strategy", balance_strategy_name(report.strategy)},
+          {"assigned", report.assigned},
+          {"busyTimeMs", std::move(busy)},
+          {"imbalance", report.imbalance}};
+}
+
+json query_result(const QueryResult& result) {
+  json items = json::array();
+  for (const auto& info : result.items) items.push_back(request_info(info));
+  return {{"total", result.total}, {"items", std::move(items)}};
+}
+
+RequestQuery query_from(const json& o) {
+  RequestQuery q;
+  if (auto it = o.find("statuses"); it != o.end()) {
+    for (const auto& name : *it) {
+      RequestStatus status;
+      std::string text = name.is_string() ? name.get<std::string>() : name.dump();
+      if (!request_status_from_name(text, &status)) {
+        throw Error(ErrorCode::INVALID_ARGUMENT, "expected a request status but received \"" + text + "\"");
+      }
+      q.statuses.push_back(status);
+    }
+  }
+  auto number = [&](const char* key) -> std::optional<double> {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  if (auto v = number("minPriority")) q.min_priority = static_cast<int>(*v);
+  if (auto v = number("maxPriority")) q.max_priority = static_cast<int>(*v);
+  if (auto v = number("fromMs")) q.from_ns = static_cast<std::int64_t>(*v * 1e6);
+  if (auto v = number("toMs")) q.to_ns = static_cast<std::int64_t>(*v * 1e6);
+  q.client = text("clientId");
+  q.task = text("taskId");
+  q.bank = text("bankId");
+  if (auto v = number("offset")) q.offset = static_cast<std::size_t>(*v);
+  if (auto v = number("limit")) q.limit = static_cast<std::size_t>(*v);
+  if (auto v = text("sortBy"); v && !sort_key_from_name(*v, &q.sort_by)) {
+    throw Error(ErrorCode::INVALID_ARGUMENT,
+                "expected sortBy submittedAt, priority, finishedAt, duration or id but received \"" + *v + "\"");
+  }
+  if (auto v = text("sortOrder")) q.descending = *v == "desc";
+  return q;
+}
+
+json outbox(const Outbox& box) {
+  json dispatches = json::array(), actions = json::array(), aborts = json::array();
+  for (const Dispatch& d : box.dispatches) {
+    dispatches.insert(dispatches.end(), {d.request, d.attempt, d.bank, d.worker});
+    actions.push_back(*d.action);
+  }
+  for (const Abort& a : box.aborts) {
+    aborts.insert(aborts.end(), {a.request, a.attempt, a.bank, a.worker, a.timed_out ? 1 : 0});
+  }
+  json ids = json::array(), codes = json::array(), values = json::array(), messages = json::array();
+  for (const Settlement& s : box.settlements) {
+    ids.push_back(s.request);
+    codes.push_back(static_cast<int>(s.error));
+    values.push_back(s.error == ErrorCode::OK ? s.result : json());
+    messages.push_back(s.error == ErrorCode::OK ? json() : json(s.message));
+  }
+  json events = json::array();
+  for (const Event& e : box.events) {
+    events.insert(events.end(), {static_cast<int>(e.type), ms(e.at_ns), e.request, e.bank, e.worker,
+                                 e.attempt, static_cast<int>(e.error), e.state});
+  }
+  return {{"dispatches", std::move(dispatches)}, {"actions", std::move(actions)},
+          {"aborts", std::move(aborts)},         {"settledIds", std::move(ids)},
+          {"settledCodes", std::move(codes)},    {"settledValues", std::move(values)},
+          {"settledMessages", std::move(messages)}, {"events", std::move(events)}};
+}
+
+EngineConfig engine_config(const json& o) {
+  EngineConfig config;
+  config.name = o.value("name", std::string("threadbank"));
+  config.max_queue = o.value("maxQueue", static_cast<std::size_t>(100'000));
+  config.history_limit = o.value("historyLimit", static_cast<std::size_t>(10'000));
+  config.default_retries = o.value("defaultRetries", 2);
+  config.retry_base_ms = static_cast<std::int64_t>(o.value("retryBaseMs", 100.0));
+  config.retry_max_ms = static_cast<std::int64_t>(o.value("retryMaxMs", 10'000.0));
+  config.aging_step_ms = static_cast<std::int64_t>(o.value("agingStepMs", 1'000.0));
+  config.max_payload_bytes = o.value("maxPayloadBytes", static_cast<std::size_t>(0));
+  return config;
+}
+
+BankConfig bank_config(const json& o, HandlerRegistry& handlers) {
+  BankConfig bank;
+  bank.id = o.value("id", std::string());
+  bank.kind = o.value("kind", std::string()) == "native" ? BankKind::NATIVE : BankKind::SCRIPT;
+  bank.worker_count = o.value("workerCount", 1);
+  bank.concurrency = o.value("concurrency", 0);
+  bank.prefetch = o.value("prefetch", 0);
+  std::string strategy = o.value("strategy", std::string("least-loaded"));
+  if (!balance_strategy_from_name(strategy, &bank.strategy)) {
+    throw Error(ErrorCode::INVALID_ARGUMENT,
+                "expected strategy least-loaded, round-robin or fastest-expected but received \"" + strategy + "\"");
+  }
+  std::string builtin = o.value("builtin", std::string());
+  if (!builtin.empty()) {
+    if (!builtin_pack(builtin, handlers, &bank.manifest)) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a built-in pack name (basic) but received \"" + builtin + "\"");
+    }
+    bank.kind = BankKind::NATIVE;
+  } else {
+    auto manifest = o.find("manifest");
+    bank.manifest = parse_manifest(manifest == o.end() ? json() : *manifest);
+  }
+  return bank;
+}
+
+}  // namespace threadbank::views

@@ -1,0 +1,29 @@
+#pragma once
+// The JS-facing shapes of the core's snapshots, as JSON, shared by the Node addon and the
+// wasm module so both present the same names. The JS-facing spelling lives here and in the
+// TS types only.
+
+#include <nlohmann/json.hpp>
+
+#include "threadbank/engine.h"
+
+namespace threadbank::views {
+
+nlohmann::json request_info(const RequestInfo& info);
+nlohmann::json metrics(const SystemMetrics& metrics);
+nlohmann::json worker_status(const std::vector<WorkerStatus>& workers);
+nlohmann::json banks(const std::vector<BankInfo>& banks);
+nlohmann::json balance_report(const BalanceReport& report);
+nlohmann::json query_result(const QueryResult& result);
+/// The TS layer's query object (validated there) to a RequestQuery.
+RequestQuery query_from(const nlohmann::json& query);
+/// The outbox as flat arrays (see js/src/binding.ts, OutboxBatch).
+nlohmann::json outbox(const Outbox& outbox);
+
+/// Engine and bank options from the TS layer's objects.
+EngineConfig engine_config(const nlohmann::json& options);
+/// A bank from { id, kind, workerCount, strategy, concurrency, prefetch, manifest | builtin };
+/// built-in packs register their handlers into `handlers`.
+BankConfig bank_config(const nlohmann::json& options, HandlerRegistry& handlers);
+
+}  // namespace threadbank::views
