@@ -20,6 +20,7 @@ writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
 const entries = {
   'index.mjs': 'index.js',
   'testing.mjs': 'testing.js',
+  'wasm.mjs': 'wasm.js',
   'worker-node.mjs': 'worker-node.js',
   'worker-browser.mjs': 'worker-browser.js',
 };

@@ -529,7 +529,8 @@ std::uint32_t Engine::register_bank(BankConfig config) {
           [self](const Dispatch& d) { self->started(d.request, d.attempt); },
           [self](const Dispatch& d, Outcome&& outcome) {
             self->complete(d.request, d.attempt, d.bank, d.worker, std::move(outcome));
-          });
+          },
+          m.config.native_threads);
     }
     for (std::size_t a = 0; a < bank->manifest.actions.size(); ++a) {
       m.routes[m.tasks.intern(bank->manifest.actions[a].id)].emplace_back(
@@ -829,6 +830,13 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       std::int64_t duration = now - start;
       m.processing.add(duration);
       bank.balancer->record(worker, r.action, duration);
+      // A result at or past the deadline is a timeout even if the timer has not fired yet
+      // (a late timer thread, or a host without threads that ticks between tasks).
+      std::int64_t assigned = r.at_ns[idx(RequestStatus::ASSIGNED)];
+      if (r.timeout_ns > 0 && now - assigned >= r.timeout_ns) {
+        outcome = Outcome::fail(ErrorCode::TIMEOUT, "the attempt ran past its timeout of " +
+                                                        std::to_string(r.timeout_ns / NS_PER_MS) + " ms");
+      }
       if (outcome.error == ErrorCode::OK) {
         ++w.completed;
         m.finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx);
@@ -947,6 +955,24 @@ std::int64_t Engine::tick() {
   }
   m.apply(fx);
   return next;
+}
+
+std::size_t Engine::run_native(std::size_t max_jobs) {
+  if (impl_->config.native_threads) return 0;
+  std::vector<NativePool*> pools;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    for (auto& bank : impl_->banks) {
+      if (bank->pool) pools.push_back(bank->pool.get());
+    }
+  }
+  // Pools report through complete(), which takes the lock: run them without holding it.
+  std::size_t ran = 0;
+  for (NativePool* pool : pools) {
+    if (ran >= max_jobs) break;
+    ran += pool->run_pending(max_jobs - ran);
+  }
+  return ran;
 }
 
 std::int64_t Engine::next_deadline_ns() const {

@@ -14,12 +14,14 @@ std::uint64_t flag_key(RequestId request, std::uint8_t attempt) { return request
 
 NativePool::NativePool(int worker_count,
                        std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
-                       StartSink on_start, CompletionSink on_complete)
+                       StartSink on_start, CompletionSink on_complete, bool threaded)
     : handlers_(std::move(handlers)),
       on_start_(std::move(on_start)),
-      on_complete_(std::move(on_complete)) {
+      on_complete_(std::move(on_complete)),
+      threaded_(threaded) {
   workers_.reserve(static_cast<std::size_t>(worker_count));
   for (int i = 0; i < worker_count; ++i) workers_.push_back(std::make_unique<Worker>());
+  if (!threaded_) return;
   // Threads start after every Worker exists, so none can observe a half-built pool.
   for (auto& worker : workers_) {
     Worker* w = worker.get();
@@ -44,7 +46,7 @@ void NativePool::execute(Dispatch dispatch) {
     } else {
       worker.flags[flag_key(dispatch.request, dispatch.attempt)] = flag;
       worker.jobs.push_back(Job{std::move(dispatch), std::move(flag)});
-      worker.wake.notify_one();
+      if (threaded_) worker.wake.notify_one();
       return;
     }
   }
@@ -72,6 +74,44 @@ void NativePool::stop() {
   for (auto& worker : workers_) {
     if (worker->thread.joinable()) worker->thread.join();
   }
+  if (!threaded_) {
+    // No thread will drain the queues: report what is left here.
+    for (auto& worker : workers_) {
+      for (;;) {
+        Job job;
+        {
+          std::lock_guard<std::mutex> lock(worker->mutex);
+          if (worker->jobs.empty()) break;
+          job = std::move(worker->jobs.front());
+          worker->jobs.pop_front();
+        }
+        run_job(*worker, std::move(job), true);
+      }
+    }
+  }
+}
+
+std::size_t NativePool::run_pending(std::size_t max_jobs) {
+  std::size_t ran = 0;
+  std::size_t idle_workers = 0;
+  while (ran < max_jobs && idle_workers < workers_.size()) {
+    Worker& worker = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    Job job;
+    {
+      std::lock_guard<std::mutex> lock(worker.mutex);
+      if (worker.jobs.empty()) {
+        ++idle_workers;
+        continue;
+      }
+      idle_workers = 0;
+      job = std::move(worker.jobs.front());
+      worker.jobs.pop_front();
+    }
+    run_job(worker, std::move(job), false);
+    ++ran;
+  }
+  return ran;
 }
 
 Outcome NativePool::invoke(const Job& job) {
@@ -106,22 +146,26 @@ void NativePool::run(Worker& worker) {
       worker.jobs.pop_front();
       shutting_down = worker.stopping;
     }
-    Outcome outcome;
-    if (shutting_down) {
-      outcome = Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool stopped before this ran");
-    } else if (job.cancelled->load(std::memory_order_relaxed)) {
-      // Aborted while queued on this worker: skip the handler, just free the slot.
-      outcome = Outcome::fail(ErrorCode::CANCELLED, "aborted before it started");
-    } else {
-      on_start_(job.dispatch);
-      outcome = invoke(job);
-    }
-    {
-      std::lock_guard<std::mutex> lock(worker.mutex);
-      worker.flags.erase(flag_key(job.dispatch.request, job.dispatch.attempt));
-    }
-    on_complete_(job.dispatch, std::move(outcome));
+    run_job(worker, std::move(job), shutting_down);
   }
+}
+
+void NativePool::run_job(Worker& worker, Job job, bool shutting_down) {
+  Outcome outcome;
+  if (shutting_down) {
+    outcome = Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool stopped before this ran");
+  } else if (job.cancelled->load(std::memory_order_relaxed)) {
+    // Aborted while queued on this worker: skip the handler, just free the slot.
+    outcome = Outcome::fail(ErrorCode::CANCELLED, "aborted before it started");
+  } else {
+    on_start_(job.dispatch);
+    outcome = invoke(job);
+  }
+  {
+    std::lock_guard<std::mutex> lock(worker.mutex);
+    worker.flags.erase(flag_key(job.dispatch.request, job.dispatch.attempt));
+  }
+  on_complete_(job.dispatch, std::move(outcome));
 }
 
 }  // namespace threadbank

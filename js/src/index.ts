@@ -1,6 +1,6 @@
 /** threadbank for Node.js: the native addon, script workers on worker_threads. */
 import { WorkerManager } from './manager.js';
-import { loadAddon } from './node/addon.js';
+import { loadCore } from './node/core.js';
 import { nodeScriptHost } from './node/host.js';
 import type { WorkerManagerOptions } from './types.js';
 
@@ -13,10 +13,6 @@ export type * from './types.js';
  * Creates a manager and starts its banks. Rejects with a ThreadbankError (E_INVALID_ARGUMENT,
  * E_INVALID_MANIFEST, E_WORKER_CRASHED, ...) if the options are wrong or a bank cannot start.
  */
-export function createWorkerManager(options?: WorkerManagerOptions): Promise<WorkerManager> {
-  try {
-    return WorkerManager.create({ core: loadAddon(), host: nodeScriptHost }, options);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function createWorkerManager(options?: WorkerManagerOptions): Promise<WorkerManager> {
+  return WorkerManager.create({ core: await loadCore(), host: nodeScriptHost }, options);
 }

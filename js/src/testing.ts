@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { invalidArgument } from './errors.js';
 import { inProcessHost } from './in-process-host.js';
 import { WorkerManager } from './manager.js';
-import { loadAddon } from './node/addon.js';
+import type { CoreModule } from './binding.js';
+import { loadCore } from './node/core.js';
 import type { BankOptions, NativeBankOptions, WorkerManagerOptions, WorkerManifest } from './types.js';
 import { isPlainObject } from './validate.js';
 import type { HandlerMap } from './worker-types.js';
@@ -77,8 +78,13 @@ export interface TestManagerOptions extends Omit<WorkerManagerOptions, 'banks'> 
   startTime?: number;
 }
 
-/** Creates a manager in test mode. */
+/** Creates a manager in test mode (on the native addon, or the wasm build without it). */
 export async function createTestManager(options: TestManagerOptions = {}): Promise<WorkerManager> {
+  return createTestManagerOn(await loadCore(), options);
+}
+
+/** Test mode over a given compiled core (the suites use it to cover every backend). */
+export async function createTestManagerOn(core: CoreModule, options: TestManagerOptions = {}): Promise<WorkerManager> {
   if (!isPlainObject(options)) throw invalidArgument('options', 'an object', options);
   const { banks = [], requestReducer, tasks, startTime = 0, ...rest } = options as TestManagerOptions;
   const handlersByKey = new Map<string, HandlerMap>();
@@ -105,5 +111,5 @@ export async function createTestManager(options: TestManagerOptions = {}): Promi
     if (typeof script === 'function') throw invalidArgument('script', 'a path or URL of a worker script in test mode', script);
     return handlersFromScript(script);
   });
-  return WorkerManager.create({ core: loadAddon(), host, manualClock: true, startTimeMs: startTime }, { ...rest, banks: resolved });
+  return WorkerManager.create({ core, host, manualClock: true, startTimeMs: startTime }, { ...rest, banks: resolved });
 }

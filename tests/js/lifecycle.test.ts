@@ -21,7 +21,8 @@ describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
     expect(order).toEqual([1, 3, 2, 0, 4]);
   });
 
-  it('times out an attempt with E_TIMEOUT and records it', async () => {
+  // Without threads a native handler runs on the JS thread; nothing can stop it mid-way.
+  it.skipIf(!backend.nativeThreads)('times out an attempt with E_TIMEOUT and records it', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
     const error = await manager.submitRequest('sleep', { ms: 5_000 }, { timeout: 30 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_TIMEOUT' });
@@ -53,7 +54,7 @@ describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
     await blocker;
   });
 
-  it('cancels a running native request and its handler stops', async () => {
+  it.skipIf(!backend.nativeThreads)('cancels a running native request and its handler stops', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
     const controller = new AbortController();
     const started = Date.now();
@@ -102,5 +103,15 @@ describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
     const sorted = manager.queryRequests({ pagination: { sortBy: 'priority', sortOrder: 'desc' } }).items.map((r) => r.priority);
     expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
     expect(manager.getSystemMetrics().storedRequests).toBe(5);
+  });
+});
+
+describe.each(backends.filter((b) => !b.nativeThreads))('native actions without threads ($name)', (backend) => {
+  it('runs them between event-loop tasks and applies a timeout when the action returns', async () => {
+    const manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => manager.submitRequest('add', { a: i, b: 0 })));
+    expect(results[299]).toEqual({ result: 299 });
+    await expect(manager.submitRequest('sleep', { ms: 60 }, { timeout: 10 })).rejects.toMatchObject({ code: 'E_TIMEOUT' });
+    await manager.shutdown();
   });
 });

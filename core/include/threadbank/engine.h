@@ -44,6 +44,9 @@ struct EngineConfig {
   /// Start a thread that fires timeouts and retries on time. Off for manual clocks (time
   /// moves only in tick()) and for hosts without threads, which call tick() themselves.
   bool timer_thread = true;
+  /// Run native actions on threads of their own. Hosts without threads (a wasm build for
+  /// pages that are not cross-origin isolated) set false and call run_native() instead.
+  bool native_threads = true;
 };
 
 struct BankConfig {
@@ -148,6 +151,9 @@ class Engine {
   /// @brief Fires due timeouts and retries. Returns the next deadline (ns) or -1.
   std::int64_t tick();
   std::int64_t next_deadline_ns() const;
+  /// @brief Without native threads: runs up to `max_jobs` queued native attempts on the
+  /// calling thread. Returns how many ran (0 with native threads).
+  std::size_t run_native(std::size_t max_jobs);
 
   /// @brief Stops taking requests. With `drain`, queued requests still run; without it
   /// they are cancelled with E_SHUTTING_DOWN. Running attempts finish either way.

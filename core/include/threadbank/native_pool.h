@@ -28,9 +28,11 @@ class NativePool final : public Executor {
   using StartSink = std::function<void(const Dispatch&)>;
 
   /// @param handlers action id -> handler, resolved once at bank registration
+  /// @param threaded false for hosts without threads: no thread is started and queued jobs
+  ///        run when the host calls run_pending() (see Engine::run_native)
   NativePool(int worker_count,
              std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
-             StartSink on_start, CompletionSink on_complete);
+             StartSink on_start, CompletionSink on_complete, bool threaded = true);
   ~NativePool() override;  ///< joins the threads (running handlers are asked to stop)
 
   void execute(Dispatch dispatch) override;
@@ -39,6 +41,9 @@ class NativePool final : public Executor {
   /// @brief Stops accepting work and joins every thread; queued attempts are reported
   /// as E_SHUTTING_DOWN. Idempotent.
   void stop();
+  /// @brief Unthreaded pools only: runs up to `max_jobs` queued jobs on the calling thread,
+  /// one worker's queue after another. Returns how many ran.
+  std::size_t run_pending(std::size_t max_jobs);
   int worker_count() const noexcept { return static_cast<int>(workers_.size()); }
 
  private:
@@ -57,6 +62,8 @@ class NativePool final : public Executor {
   };
 
   void run(Worker& worker);
+  /// Runs one job taken from a worker's queue and reports it.
+  void run_job(Worker& worker, Job job, bool shutting_down);
   Outcome invoke(const Job& job);
 
   std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers_;
@@ -64,6 +71,8 @@ class NativePool final : public Executor {
   CompletionSink on_complete_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopped_{false};
+  bool threaded_;
+  std::size_t next_worker_ = 0;  // unthreaded: where run_pending() resumes
 };
 
 }  // namespace threadbank

@@ -1,0 +1,265 @@
+/**
+ * The wasm module as a CoreModule: the same NativeEngine surface the manager uses with the
+ * Node addon. Arguments cross as numbers and JSON text; errors come back through error().
+ */
+import type { BankInput, CoreModule, EngineConfigInput, NativeEngine, OutboxBatch } from '../binding.js';
+
+/** What the embind table in wasm/binding.cc exposes. */
+export interface WasmModule {
+  WasmEngine: new (config: string, id: number) => WasmEngineHandle;
+  nameTables(): string;
+  threaded(): boolean;
+  threadbankNotify?: (id: number) => void;
+  /** Threaded build in Node: lets idle pthread workers not hold the process open. */
+  threadbankUnrefWorkers?: () => void;
+}
+
+interface WasmEngineHandle {
+  error(): string;
+  registerBank(bank: string): number;
+  registerTask(task: string, bank: string, action: string): void;
+  submit(task: string, params: string, priority: number, timeoutMs: number, retries: number, client: string, bank: string, payloadBytes: number): number;
+  cancel(id: number, code: number, message: string): boolean;
+  started(id: number, attempt: number): void;
+  complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string): void;
+  workerLost(bank: number, worker: number, code: number, message: string): void;
+  workerReplaced(bank: number, worker: number): void;
+  bankCommand(bank: string, command: string): void;
+  setConcurrency(bank: string, limit: number): void;
+  drain(): string;
+  setEventMask(mask: number): void;
+  metrics(): string;
+  workerStatus(): string;
+  banks(): string;
+  balanceReport(bank: string): string;
+  query(query: string): string;
+  request(id: number): string;
+  prometheus(): string;
+  advanceTime(ms: number): void;
+  tick(): number;
+  nextDeadlineMs(): number;
+  runNative(maxJobs: number): number;
+  nowMs(): number;
+  shutdown(drain: boolean): void;
+  finished(): boolean;
+  close(): void;
+  delete(): void;
+}
+
+/** Native jobs run per macrotask without threads: small slices keep the loop responsive. */
+const NATIVE_SLICE = 64;
+
+export function wasmCore(module: WasmModule): CoreModule {
+  const tables = JSON.parse(module.nameTables()) as Omit<CoreModule, 'NativeEngine'>;
+  const threaded = module.threaded();
+  const cancelledCode = tables.errorCodes.indexOf('E_CANCELLED');
+  const listeners = new Map<number, () => void>();
+  let nextId = 1;
+  module.threadbankNotify = (id) => listeners.get(id)?.();
+
+  class WasmNativeEngine implements NativeEngine {
+    private readonly handle: WasmEngineHandle;
+    private readonly id = nextId++;
+    private timer: ReturnType<typeof setTimeout> | undefined;
+    private timerAt = Infinity;
+    private nativeScheduled = false;
+    private notifyScheduled = false;
+    private referenced = false;
+    /** While requests are pending, something must keep Node's loop alive: this does. */
+    private keepAlive: ReturnType<typeof setInterval> | undefined;
+    private closed = false;
+
+    constructor(config: EngineConfigInput, onOutbox: (batch: OutboxBatch) => void) {
+      this.handle = new module.WasmEngine(JSON.stringify(config), this.id);
+      this.check();
+      // The core signals from any thread (proxied to this one); drain on a microtask so the
+      // signal never re-enters the manager in the middle of a call.
+      listeners.set(this.id, () => {
+        if (this.notifyScheduled || this.closed) return;
+        this.notifyScheduled = true;
+        queueMicrotask(() => {
+          this.notifyScheduled = false;
+          const batch = this.drain();
+          if (batch) onOutbox(batch);
+        });
+      });
+    }
+
+    private check(): void {
+      const error = this.handle.error();
+      if (error === '') return;
+      const newline = error.indexOf('\n');
+      throw Object.assign(new Error(error.slice(newline + 1)), { code: error.slice(0, newline) });
+    }
+
+    private call<T>(body: () => T): T {
+      if (this.closed) throw Object.assign(new Error('the manager has been closed'), { code: 'E_SHUTTING_DOWN' });
+      const out = body();
+      this.check();
+      return out;
+    }
+
+    private parsed<T>(body: () => string): T {
+      const text = this.call(body);
+      return (text === '' ? null : JSON.parse(text)) as T;
+    }
+
+    // Without threads nothing runs native work or fires timers but this thread: after every
+    // call that may have queued some, schedule it on the event loop.
+    private afterWork(): void {
+      if (threaded || this.closed) return;
+      if (!this.nativeScheduled) {
+        this.nativeScheduled = true;
+        setTimeout(() => {
+          this.nativeScheduled = false;
+          if (this.closed) return;
+          if (this.handle.runNative(NATIVE_SLICE) === NATIVE_SLICE) this.afterWork();
+          this.armTimer();
+        }, 0);
+      }
+      this.armTimer();
+    }
+
+    private armTimer(): void {
+      if (this.closed) return;
+      const next = this.handle.nextDeadlineMs();
+      if (next < 0 || next >= this.timerAt) return;
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = next;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        if (this.closed) return;
+        this.handle.tick();
+        this.afterWork();
+      }, Math.max(0, next - this.handle.nowMs()));
+      if (!this.referenced) (this.timer as { unref?: () => void }).unref?.();
+    }
+
+    registerBank(bank: BankInput): number {
+      const index = this.call(() => this.handle.registerBank(JSON.stringify(bank)));
+      module.threadbankUnrefWorkers?.();
+      return index;
+    }
+    registerTask(task: string, bank: string, action: string): void {
+      this.call(() => this.handle.registerTask(task, bank, action));
+    }
+    submit(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
+      let text = '';
+      if (params !== undefined) {
+        try {
+          text = JSON.stringify(params, rejectUncloneable) ?? '';
+        } catch (error) {
+          throw Object.assign(new Error(`expected JSON-compatible data for params but ${(error as Error).message}`), { code: 'E_INVALID_PARAMS' });
+        }
+      }
+      const id = this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes));
+      this.afterWork();
+      return id;
+    }
+    cancel(id: number, code?: number, message?: string): boolean {
+      const out = this.call(() => this.handle.cancel(id, code ?? cancelledCode, message ?? 'cancelled by the caller'));
+      this.afterWork();
+      return out;
+    }
+    started(ids: number[], attempts: number[]): void {
+      this.call(() => ids.forEach((id, i) => this.handle.started(id, attempts[i]!)));
+    }
+    completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[]): void {
+      this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '')));
+      this.afterWork();
+    }
+    workerLost(bank: number, worker: number, code: number, message: string): void {
+      this.call(() => this.handle.workerLost(bank, worker, code, message));
+      this.afterWork();
+    }
+    workerReplaced(bank: number, worker: number): void {
+      this.call(() => this.handle.workerReplaced(bank, worker));
+      this.afterWork();
+    }
+    bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void {
+      this.call(() => this.handle.bankCommand(bankId, command));
+      this.afterWork();
+    }
+    setConcurrency(bankId: string, limit: number): void {
+      this.call(() => this.handle.setConcurrency(bankId, limit));
+      this.afterWork();
+    }
+    drain(): OutboxBatch | null {
+      if (this.closed) return null;
+      return this.parsed<OutboxBatch>(() => this.handle.drain());
+    }
+    setEventMask(mask: number): void {
+      this.call(() => this.handle.setEventMask(mask));
+    }
+    metrics(): unknown {
+      return this.parsed(() => this.handle.metrics());
+    }
+    workerStatus(): unknown {
+      return this.parsed(() => this.handle.workerStatus());
+    }
+    banks(): unknown {
+      return this.parsed(() => this.handle.banks());
+    }
+    balanceReport(bankId: string): unknown {
+      return this.parsed(() => this.handle.balanceReport(bankId));
+    }
+    query(query: Record<string, unknown>): unknown {
+      return this.parsed(() => this.handle.query(JSON.stringify(query)));
+    }
+    request(id: number): unknown {
+      return this.parsed(() => this.handle.request(id));
+    }
+    prometheus(): string {
+      return this.call(() => this.handle.prometheus());
+    }
+    advanceTime(ms: number): void {
+      this.call(() => this.handle.advanceTime(ms));
+      this.afterWork();
+    }
+    nowMs(): number {
+      return this.call(() => this.handle.nowMs());
+    }
+    shutdown(drain: boolean): void {
+      this.call(() => this.handle.shutdown(drain));
+      this.afterWork();
+    }
+    finished(): boolean {
+      return this.call(() => this.handle.finished());
+    }
+    // In Node, a pending timer keeps the process alive only while requests are pending.
+    ref(): void {
+      this.referenced = true;
+      (this.timer as { ref?: () => void } | undefined)?.ref?.();
+      if (threaded && this.keepAlive === undefined && typeof process !== 'undefined') {
+        this.keepAlive = setInterval(() => undefined, 1 << 30);
+      }
+    }
+    unref(): void {
+      this.referenced = false;
+      (this.timer as { unref?: () => void } | undefined)?.unref?.();
+      if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+      module.threadbankUnrefWorkers?.();
+    }
+    close(): void {
+      if (this.closed) return;
+      this.closed = true;
+      if (this.timer) clearTimeout(this.timer);
+      listeners.delete(this.id);
+      if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+      this.handle.close();
+      this.handle.delete();
+    }
+  }
+
+  return { ...tables, NativeEngine: WasmNativeEngine };
+}
+
+/** JSON.stringify drops functions and symbols; params with them are refused, as on Node. */
+function rejectUncloneable(key: string, value: unknown): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+    throw new TypeError(`params${key === '' ? '' : `.${key}`} is ${typeof value === 'function' ? 'a function' : typeof value === 'symbol' ? 'a symbol' : 'a BigInt'}`);
+  }
+  return value;
+}

@@ -1,0 +1,322 @@
+// The embind binding: one WasmEngine per manager. Arguments and results cross as numbers
+// and JSON text; the JS-facing names come from bindings/shared/views. Every entry point
+// catches: errors are kept and read back with error(), so no C++ exception or JS throw ever
+// unwinds through wasm frames.
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/threading.h>
+
+#include <memory>
+#include <string>
+
+#include "threadbank/builtin_pack.h"
+#include "threadbank/engine.h"
+#include "views.h"
+
+namespace threadbank::wasm {
+namespace {
+
+using nlohmann::json;
+
+// Runs on the main runtime thread: tells JS that engine `id` has something in its outbox.
+// EM_ASM names its arguments $0, $1...: -Wpedantic calls that a '$' in an identifier.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdollar-in-identifier-extension"
+void notify_main(int id) {
+  EM_ASM({ if (Module.threadbankNotify) Module.threadbankNotify($0); }, id);
+}
+#pragma clang diagnostic pop
+
+void notify_from_any_thread(int id) {
+#ifdef __EMSCRIPTEN_PTHREADS__
+  if (!emscripten_is_main_runtime_thread()) {
+    // Asynchronous: the pthread never waits for the main thread to get back to its loop.
+    emscripten_async_run_in_main_runtime_thread(EM_FUNC_SIG_VI, &notify_main, id);
+    return;
+  }
+#endif
+  notify_main(id);
+}
+
+}  // namespace
+
+class WasmEngine {
+ public:
+  WasmEngine(const std::string& config_text, int id) : id_(id) {
+    guard([&] {
+      json options = json::parse(config_text);
+      EngineConfig config = views::engine_config(options);
+      if (options.value("manualClock", false)) {
+        clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(options.value("startTimeMs", 0.0) * 1e6));
+        config.clock = clock_;
+      }
+#ifdef __EMSCRIPTEN_PTHREADS__
+      config.timer_thread = !clock_;
+      config.native_threads = true;
+#else
+      // Without threads, JS drives time (tick) and native work (runNative) from its loop.
+      config.timer_thread = false;
+      config.native_threads = false;
+#endif
+      engine_ = std::make_unique<Engine>(std::move(config), handlers_);
+      int engine_id = id_;
+      engine_->set_outbox_listener([engine_id] { notify_from_any_thread(engine_id); });
+    });
+  }
+
+  std::string error() {
+    std::string out;
+    out.swap(error_);
+    return out;
+  }
+
+  int register_bank(const std::string& bank_text) {
+    return guard_value(-1, [&] { return static_cast<int>(engine().register_bank(views::bank_config(json::parse(bank_text), *handlers_))); });
+  }
+
+  void register_task(const std::string& task, const std::string& bank, const std::string& action) {
+    guard([&] { engine().register_task(task, bank, action); });
+  }
+
+  double submit(const std::string& task, const std::string& params_text, int priority, double timeout_ms,
+                int retries, const std::string& client, const std::string& bank, double payload_bytes) {
+    return guard_value(-1.0, [&] {
+      SubmitSpec spec;
+      spec.task = task;
+      if (!params_text.empty()) spec.params = parse_params(params_text);
+      spec.priority = priority;
+      if (timeout_ms >= 0) spec.timeout_ms = static_cast<std::int64_t>(timeout_ms);
+      if (retries >= 0) spec.retries = retries;
+      spec.client = client;
+      spec.bank = bank;
+      spec.payload_bytes = static_cast<std::size_t>(payload_bytes);
+      return static_cast<double>(engine().submit(std::move(spec)));
+    });
+  }
+
+  bool cancel(double id, int code, const std::string& message) {
+    return guard_value(false, [&] { return engine().cancel(static_cast<RequestId>(id), code_at(code), message); });
+  }
+
+  void started(double id, int attempt) {
+    guard([&] { engine().started(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt)); });
+  }
+
+  void complete(double id, int attempt, int bank, int worker, int code, const std::string& message) {
+    guard([&] {
+      Outcome outcome;
+      outcome.error = code_at(code);
+      outcome.message = message;
+      engine().complete(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt), static_cast<std::uint32_t>(bank),
+                        worker, std::move(outcome));
+    });
+  }
+
+  void worker_lost(int bank, int worker, int code, const std::string& message) {
+    guard([&] { engine().worker_lost(static_cast<std::uint32_t>(bank), worker, code_at(code), message); });
+  }
+
+  void worker_replaced(int bank, int worker) {
+    guard([&] { engine().worker_replaced(static_cast<std::uint32_t>(bank), worker); });
+  }
+
+  void bank_command(const std::string& bank, const std::string& command) {
+    guard([&] {
+      if (command == "pause") engine().pause_bank(bank);
+      else if (command == "resume") engine().resume_bank(bank);
+      else engine().drain_bank(bank);
+    });
+  }
+
+  void set_concurrency(const std::string& bank, int limit) {
+    guard([&] { engine().set_concurrency(bank, limit); });
+  }
+
+  /// The outbox as JSON text, or "" when it is empty.
+  std::string drain() {
+    return guard_value(std::string(), [&] {
+      engine().drain_outbox(scratch_);
+      return scratch_.empty() ? std::string() : views::outbox(scratch_).dump();
+    });
+  }
+
+  void set_event_mask(int mask) {
+    guard([&] { engine().set_event_mask(static_cast<std::uint32_t>(mask)); });
+  }
+
+  std::string metrics() { return text([&] { return views::metrics(engine().metrics()); }); }
+  std::string worker_status() { return text([&] { return views::worker_status(engine().worker_status()); }); }
+  std::string banks() { return text([&] { return views::banks(engine().banks()); }); }
+  std::string balance_report(const std::string& bank) {
+    return text([&] { return views::balance_report(engine().balance_report(bank)); });
+  }
+  std::string query(const std::string& query_text) {
+    return text([&] { return views::query_result(engine().query(views::query_from(json::parse(query_text)))); });
+  }
+  std::string request(double id) {
+    return text([&] {
+      auto found = engine().request(static_cast<RequestId>(id));
+      return found ? views::request_info(*found) : json();
+    });
+  }
+  std::string prometheus() {
+    return guard_value(std::string(), [&] { return engine().prometheus_text(); });
+  }
+
+  void advance_time(double ms) {
+    guard([&] {
+      if (!clock_) throw Error(ErrorCode::INVALID_ARGUMENT, "advanceTime() needs a manager created in test mode");
+      clock_->advance_ns(static_cast<std::int64_t>(ms * 1e6));
+      engine().tick();
+    });
+  }
+
+  /// Fires due timers; returns the next deadline in ms since the epoch, or -1.
+  double tick() {
+    return guard_value(-1.0, [&] {
+      std::int64_t next = engine().tick();
+      return next < 0 ? -1.0 : static_cast<double>(next) / 1e6;
+    });
+  }
+
+  double next_deadline_ms() {
+    return guard_value(-1.0, [&] {
+      std::int64_t next = engine().next_deadline_ns();
+      return next < 0 ? -1.0 : static_cast<double>(next) / 1e6;
+    });
+  }
+
+  int run_native(int max_jobs) {
+    return guard_value(0, [&] { return static_cast<int>(engine().run_native(static_cast<std::size_t>(max_jobs))); });
+  }
+
+  double now_ms() {
+    return guard_value(0.0, [&] { return static_cast<double>(engine().clock().now_ns()) / 1e6; });
+  }
+
+  void shutdown(bool drain) {
+    guard([&] { engine().shutdown(drain); });
+  }
+
+  bool finished() {
+    return guard_value(false, [&] { return engine().finished(); });
+  }
+
+  void close() { engine_.reset(); }
+
+ private:
+  Engine& engine() {
+    if (!engine_) throw Error(ErrorCode::SHUTTING_DOWN, "the manager has been closed");
+    return *engine_;
+  }
+
+  static ErrorCode code_at(int index) {
+    return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
+  }
+
+  static json parse_params(const std::string& text) {
+    json params = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (params.is_discarded()) throw Error(ErrorCode::INVALID_PARAMS, "expected JSON-compatible params");
+    return params;
+  }
+
+  template <typename Body>
+  void guard(Body&& body) {
+    try {
+      body();
+    } catch (const Error& e) {
+      error_ = std::string(error_code_name(e.code())) + "\n" + e.what();
+    } catch (const std::exception& e) {
+      error_ = std::string("E_INTERNAL\n") + e.what();
+    }
+  }
+
+  template <typename T, typename Body>
+  T guard_value(T fallback, Body&& body) {
+    T out = fallback;
+    guard([&] { out = body(); });
+    return out;
+  }
+
+  template <typename Body>
+  std::string text(Body&& body) {
+    return guard_value(std::string(), [&] { return body().dump(); });
+  }
+
+  int id_;
+  std::shared_ptr<HandlerRegistry> handlers_ = std::make_shared<HandlerRegistry>();
+  std::shared_ptr<ManualClock> clock_;
+  std::unique_ptr<Engine> engine_;
+  Outbox scratch_;
+  std::string error_;
+};
+
+namespace {
+
+template <typename NameOf>
+std::string names_json(int count, NameOf name_of) {
+  json out = json::array();
+  for (int i = 0; i < count; ++i) out.push_back(name_of(i));
+  return out.dump();
+}
+
+// Index -> name tables, generated from the core's enums (as the Node addon exports them).
+std::string name_tables() {
+  json tables = {
+      {"errorCodes", json::parse(names_json(ERROR_CODE_COUNT, [](int i) { return error_code_name(static_cast<ErrorCode>(i)); }))},
+      {"eventTypes", json::parse(names_json(EVENT_TYPE_COUNT, [](int i) { return event_type_name(static_cast<EventType>(i)); }))},
+      {"requestStatuses", json::parse(names_json(REQUEST_STATUS_COUNT, [](int i) { return request_status_name(static_cast<RequestStatus>(i)); }))},
+      {"workerStates", json::parse(names_json(4, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }))},
+      {"bankStatuses", json::parse(names_json(4, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }))},
+  };
+  return tables.dump();
+}
+
+bool threaded() {
+#ifdef __EMSCRIPTEN_PTHREADS__
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+// The only place JS names of the wasm module appear.
+EMSCRIPTEN_BINDINGS(threadbank) {
+  using emscripten::class_;
+  class_<WasmEngine>("WasmEngine")
+      .constructor<const std::string&, int>()
+      .function("error", &WasmEngine::error)
+      .function("registerBank", &WasmEngine::register_bank)
+      .function("registerTask", &WasmEngine::register_task)
+      .function("submit", &WasmEngine::submit)
+      .function("cancel", &WasmEngine::cancel)
+      .function("started", &WasmEngine::started)
+      .function("complete", &WasmEngine::complete)
+      .function("workerLost", &WasmEngine::worker_lost)
+      .function("workerReplaced", &WasmEngine::worker_replaced)
+      .function("bankCommand", &WasmEngine::bank_command)
+      .function("setConcurrency", &WasmEngine::set_concurrency)
+      .function("drain", &WasmEngine::drain)
+      .function("setEventMask", &WasmEngine::set_event_mask)
+      .function("metrics", &WasmEngine::metrics)
+      .function("workerStatus", &WasmEngine::worker_status)
+      .function("banks", &WasmEngine::banks)
+      .function("balanceReport", &WasmEngine::balance_report)
+      .function("query", &WasmEngine::query)
+      .function("request", &WasmEngine::request)
+      .function("prometheus", &WasmEngine::prometheus)
+      .function("advanceTime", &WasmEngine::advance_time)
+      .function("tick", &WasmEngine::tick)
+      .function("nextDeadlineMs", &WasmEngine::next_deadline_ms)
+      .function("runNative", &WasmEngine::run_native)
+      .function("nowMs", &WasmEngine::now_ms)
+      .function("shutdown", &WasmEngine::shutdown)
+      .function("finished", &WasmEngine::finished)
+      .function("close", &WasmEngine::close);
+  emscripten::function("nameTables", &name_tables);
+  emscripten::function("threaded", &threaded);
+}
+
+}  // namespace threadbank::wasm
