@@ -2,7 +2,8 @@
 // Runs every suite in turn and ends with one line over all of them:
 //   N passed, N failed[, N skipped]
 // A suite that crashes or reports nothing counts as one failure. Suites are a table, so a
-// new one (browser, fuzzing) is one entry. Filter with THREADBANK_SUITES=name,name.
+// new one (browser, fuzzing) is one entry. Pick suites with `--only name[,name]` or
+// THREADBANK_SUITES=name,name.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,23 +11,31 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+// Counts ctest's JUnit file per <testcase>, not from the <testsuite> totals: ctest files
+// tests it could not start (missing executable, failed fixture, missing required files)
+// under `skipped` while its own summary calls them failed. Only the skips a test asked
+// for (SKIP_RETURN_CODE, SKIP_REGULAR_EXPRESSION) and DISABLED tests count as skipped.
+function countCtestJunit(xml) {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const [, attrs, body = ''] of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    const status = /\bstatus="([^"]*)"/.exec(attrs)?.[1];
+    const skipMessage = /<skipped\s+message="([^"]*)"/.exec(body)?.[1] ?? '';
+    if (status === 'run') counts.passed += 1;
+    else if (status === 'disabled' || (status === 'notrun' && skipMessage.startsWith('SKIP_'))) counts.skipped += 1;
+    else counts.failed += 1;
+  }
+  return counts;
+}
+
 function ctestSuite(name, dir, env = {}) {
   const junit = join(root, dir, 'ctest-junit.xml');
   return {
     name,
-    command: ['ctest', '--test-dir', dir, '--output-on-failure', '-j2', '--output-junit', junit],
+    // --timeout: a hung test fails on its own instead of holding CI until its deadline.
+    command: ['ctest', '--test-dir', dir, '--output-on-failure', '-j2', '--timeout', '600', '--output-junit', junit],
     env,
     before: () => rmSync(junit, { force: true }),
-    count: () => {
-      if (!existsSync(junit)) return undefined;
-      const xml = readFileSync(junit, 'utf8');
-      const suite = /<testsuite\b([^>]*)>/.exec(xml);
-      if (!suite) return undefined;
-      const attr = (key) => Number(new RegExp(`\\b${key}="(\\d+)"`).exec(suite[1])?.[1] ?? 0);
-      const failed = attr('failures') + attr('errors');
-      const skipped = attr('skipped') + attr('disabled');
-      return { passed: attr('tests') - failed - skipped, failed, skipped };
-    },
+    count: () => (existsSync(junit) ? countCtestJunit(readFileSync(junit, 'utf8')) : undefined),
   };
 }
 
@@ -60,10 +69,21 @@ const SUITES = [
   vitestSuite('package', ['--config', 'vitest.package.config.ts']),
 ];
 
-const only = process.env.THREADBANK_SUITES?.split(',').filter(Boolean);
-const rows = [];
-for (const suite of SUITES) {
-  if (only && !only.includes(suite.name)) continue;
+function selectedSuites(argv) {
+  const flag = argv.indexOf('--only');
+  const list = flag >= 0 ? argv[flag + 1] : process.env.THREADBANK_SUITES;
+  if (!list) return SUITES;
+  const names = list.split(',').filter(Boolean);
+  // A misspelt name must not turn into "0 passed, 0 failed" and a green run.
+  const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length > 0 || names.length === 0) {
+    console.error(`run-tests: expected suite names from ${SUITES.map((s) => s.name).join(', ')} but received "${list}"`);
+    process.exit(2);
+  }
+  return SUITES.filter((s) => names.includes(s.name));
+}
+
+function runSuite(suite) {
   console.log(`\n=== ${suite.name}: ${suite.command.join(' ')}`);
   suite.before();
   const started = Date.now();
@@ -73,17 +93,19 @@ for (const suite of SUITES) {
     env: { ...process.env, ...suite.env },
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const exit = result.error ? result.error.message : (result.status ?? result.signal);
   let counts = suite.count();
-  if (counts === undefined) {
-    console.log(`=== ${suite.name}: reported no results (exit ${result.status ?? result.signal}); counted as 1 failure`);
+  if (counts === undefined || counts.passed + counts.failed + counts.skipped === 0) {
+    console.log(`=== ${suite.name}: reported no results (exit ${exit}); counted as 1 failure`);
     counts = { passed: 0, failed: 1, skipped: 0 };
   } else if (result.status !== 0 && counts.failed === 0) {
-    console.log(`=== ${suite.name}: exited ${result.status ?? result.signal} with no failed test; counted as 1 failure`);
+    console.log(`=== ${suite.name}: exited ${exit} with no failed test; counted as 1 failure`);
     counts.failed = 1;
   }
-  rows.push({ name: suite.name, seconds, ...counts });
+  return { name: suite.name, seconds, ...counts };
 }
 
+const rows = selectedSuites(process.argv.slice(2)).map(runSuite);
 console.log('\nsuite          passed  failed  skipped  seconds');
 for (const r of rows) {
   console.log(`${r.name.padEnd(14)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.padStart(7)}`);

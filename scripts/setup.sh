@@ -10,6 +10,29 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake g++ make ninja-build catch2 nlohmann-json3-dev libbenchmark-dev
           clang libclang-rt-14-dev valgrind emscripten chromium chromium-driver)
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# apt-get that waits while another package manager runs. DPkg::Lock::Timeout covers dpkg's
+# lock only; apt 2.6 gives up at once on the lists and archive locks, so retry on those.
+apt_get() {
+  local log
+  log=$(mktemp)
+  for _ in $(seq 60); do
+    if $SUDO env DEBIAN_FRONTEND=noninteractive \
+        apt-get -q -o DPkg::Lock::Timeout=600 "$@" >"$log" 2>&1; then
+      rm -f "$log"
+      return 0
+    fi
+    grep -q 'Could not get lock' "$log" || break
+    echo "setup: apt is busy, waiting" >&2
+    sleep 10
+  done
+  cat "$log" >&2
+  rm -f "$log"
+  return 1
+}
+
 missing=()
 for package in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -19,19 +42,22 @@ done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_get update
+  apt_get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# npm: reinstall when the lock file changed since the last install.
+# npm: reinstall when the lock file changed since the last install. Without a lock file
+# (a fresh checkout of a fork) `npm install` writes one, and the stamp follows it.
 stamp=node_modules/.threadbank-lock-stamp
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: npm ci" >&2
+lock_hash() { sha256sum package-lock.json 2>/dev/null | cut -d' ' -f1; }
+if [ ! -f "$stamp" ] || [ ! -f package-lock.json ] || [ "$(cat "$stamp")" != "$(lock_hash)" ]; then
   # --ignore-scripts: the addon is built by scripts/build.sh right after, with the rest.
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-  echo "$want" > "$stamp"
+  if [ -f package-lock.json ]; then
+    echo "setup: npm ci" >&2
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  else
+    echo "setup: npm install (no package-lock.json)" >&2
+    npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+  fi
+  lock_hash > "$stamp"
 fi
