@@ -54,6 +54,18 @@ function vitestSuite(name, args = []) {
   };
 }
 
+/** A suite that writes its own { passed, failed, skipped } JSON file. */
+function reportingSuite(name, command, reportPath) {
+  const report = join(root, reportPath);
+  return {
+    name,
+    command,
+    env: {},
+    before: () => rmSync(report, { force: true }),
+    count: () => (existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : undefined),
+  };
+}
+
 const SUITES = [
   ctestSuite('core', 'build/release'),
   ctestSuite('core-asan', 'build/asan', {
@@ -67,6 +79,8 @@ const SUITES = [
   }),
   vitestSuite('js'),
   vitestSuite('package', ['--config', 'vitest.package.config.ts']),
+  // Bounded here (15 s a target); run longer by hand with scripts/fuzz.sh <seconds>.
+  reportingSuite('fuzz', ['bash', 'scripts/fuzz.sh', '15'], 'build/fuzz/results.json'),
 ];
 
 function selectedSuites(argv) {
