@@ -14,6 +14,8 @@ const EVENT_FIELDS = 8;
 export class EventHub {
   private readonly listeners = new Map<EventName, Set<Listener>>();
   private readonly typeBits = new Map<string, number>();
+  /** Events the manager itself needs, collected whether or not anyone listens. */
+  private internalMask = 0;
 
   constructor(
     private readonly core: CoreModule,
@@ -37,6 +39,19 @@ export class EventHub {
   off(event: EventName, listener: Listener): void {
     this.listeners.get(event)?.delete(listener);
     this.updateMask();
+  }
+
+  /** Asks the core for `event` even without listeners (the manager reacts to it). */
+  require(event: EventName): void {
+    this.internalMask |= this.typeBits.get(event) ?? 0;
+    this.updateMask();
+  }
+
+  /** Whether a batch holds an event of this type. */
+  contains(events: number[], name: EventName): boolean {
+    const index = this.core.eventTypes.indexOf(name);
+    for (let i = 0; i < events.length; i += EVENT_FIELDS) if (events[i] === index) return true;
+    return false;
   }
 
   dispatch(events: number[], metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
@@ -88,7 +103,7 @@ export class EventHub {
   }
 
   private updateMask(): void {
-    let mask = 0;
+    let mask = this.internalMask;
     for (const [name, set] of this.listeners) {
       if (set.size > 0) mask |= this.typeBits.get(name) ?? 0;
     }

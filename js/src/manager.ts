@@ -32,6 +32,7 @@ import {
   resolveSubmit,
   validateBank,
   type ResolvedOptions,
+  type ResolvedSubmit,
 } from './validate.js';
 
 export interface Platform {
@@ -59,6 +60,25 @@ interface Pending {
   error: ErrorPayload | undefined;
 }
 
+interface Settle {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** A validated submission, before the core has accepted it. */
+interface Job {
+  taskId: string;
+  params: unknown;
+  options: ResolvedSubmit;
+  callerStack: string | undefined;
+}
+
+interface Parked {
+  job: Job;
+  settle: Settle;
+  onAbort: (() => void) | undefined;
+}
+
 interface TaskRoute {
   /** Params must cross into the core: a native bank runs it, or a manifest declares params. */
   needsParams: boolean;
@@ -70,12 +90,15 @@ export class WorkerManager {
   private readonly options: ResolvedOptions;
   private readonly host: ScriptHost;
   private readonly pending = new Map<number, Pending>();
+  /** Submissions waiting for room in the queue (queueFullBehavior: 'wait'), in order. */
+  private readonly parked: Parked[] = [];
   private readonly routes = new Map<string, TaskRoute>();
   private readonly bankIds: string[] = [];
   private readonly scriptBanks = new Map<number, ScriptBank>();
   private readonly events: EventHub;
   private readonly codeIndex = new Map<string, number>();
   private flushScheduled = false;
+  private referenced = false;
   private closing: Promise<void> | undefined;
   private closed = false;
   private onIdle: (() => void) | undefined;
@@ -106,6 +129,7 @@ export class WorkerManager {
       },
     );
     this.events = new EventHub(this.core, (mask) => this.engine.setEventMask(mask), (index) => this.bankIds[index] ?? '');
+    if (options.queueFullBehavior === 'wait') this.events.require('queue-drain');
   }
 
   /** Creates a manager and starts its banks; rejects if any bank cannot start. */
@@ -223,55 +247,118 @@ export class WorkerManager {
   submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
     // The caller's stack, captured before any asynchronous hop (as sharp does).
     const callerStack = new Error('threadbank').stack;
-    let resolved;
+    let resolved: ResolvedSubmit;
     try {
       resolved = resolveSubmit(taskId, options);
       assertNotClosed(this.closed || this.closing !== undefined);
     } catch (error) {
       return Promise.reject(withStack(error, callerStack));
     }
-    const { signal } = resolved;
-    if (signal?.aborted) {
-      return Promise.reject(new ThreadbankError('E_CANCELLED', `Request for ${taskId} was aborted before it was submitted`, { callerStack, cause: signal.reason }));
+    if (resolved.signal?.aborted) {
+      return Promise.reject(new ThreadbankError('E_CANCELLED', `Request for ${taskId} was aborted before it was submitted`, { callerStack, cause: resolved.signal.reason }));
     }
-    const route = this.routes.get(taskId);
-    let id: number;
-    try {
-      const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
-      const coreParams = route?.needsParams === true ? (params === undefined ? {} : params) : undefined;
-      if (route?.needsParams === true && !isPlainObject(coreParams) && !Array.isArray(coreParams)) {
-        throw new ThreadbankError('E_INVALID_PARAMS', `Expected an object for params of ${taskId} but received ${describe(coreParams)}`);
-      }
-      id = this.engine.submit(taskId, coreParams, resolved.priority, resolved.timeoutMs, resolved.retries, resolved.clientId, resolved.bankId, payloadBytes);
-    } catch (error) {
-      return Promise.reject(fromBindingError(error, { callerStack }));
-    }
+    const job: Job = { taskId, params, options: resolved, callerStack };
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = {
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        taskId,
-        params,
-        transfer: resolved.transfer,
-        signal,
-        onAbort: undefined,
-        callerStack,
-        metadata: resolved.metadata,
-        resultAttempt: 0,
-        value: undefined,
-        error: undefined,
-      };
-      if (signal) {
-        entry.onAbort = () => {
-          this.engine.cancel(id, this.code('E_CANCELLED'), 'aborted by its AbortSignal');
-          this.flush();
-        };
-        signal.addEventListener('abort', entry.onAbort, { once: true });
+      const settle = { resolve: resolve as (value: unknown) => void, reject };
+      // Waiting submissions keep their order: while any wait, newcomers wait behind them.
+      if (this.parked.length > 0) {
+        this.park(job, settle);
+        return;
       }
-      if (this.pending.size === 0) this.engine.ref();
-      this.pending.set(id, entry);
-      this.scheduleFlush();
+      try {
+        this.track(this.submitToCore(job), job, settle);
+      } catch (error) {
+        const wrapped = fromBindingError(error, { callerStack });
+        if (wrapped.code === 'E_QUEUE_FULL' && this.options.queueFullBehavior === 'wait') this.park(job, settle);
+        else reject(wrapped);
+      }
     });
+  }
+
+  private submitToCore(job: Job): number {
+    const { taskId, params, options } = job;
+    const route = this.routes.get(taskId);
+    const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
+    const coreParams = route?.needsParams === true ? (params === undefined ? {} : params) : undefined;
+    if (route?.needsParams === true && !isPlainObject(coreParams) && !Array.isArray(coreParams)) {
+      throw new ThreadbankError('E_INVALID_PARAMS', `Expected an object for params of ${taskId} but received ${describe(coreParams)}`);
+    }
+    return this.engine.submit(taskId, coreParams, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
+  }
+
+  /** Keeps the JS side of an accepted request until the core settles it. */
+  private track(id: number, job: Job, settle: Settle): void {
+    const { signal } = job.options;
+    const entry: Pending = {
+      ...settle,
+      taskId: job.taskId,
+      params: job.params,
+      transfer: job.options.transfer,
+      signal,
+      onAbort: undefined,
+      callerStack: job.callerStack,
+      metadata: job.options.metadata,
+      resultAttempt: 0,
+      value: undefined,
+      error: undefined,
+    };
+    if (signal) {
+      entry.onAbort = () => {
+        this.engine.cancel(id, this.code('E_CANCELLED'), 'aborted by its AbortSignal');
+        this.flush();
+      };
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    this.pending.set(id, entry);
+    this.updateRef();
+    this.scheduleFlush();
+  }
+
+  /** Holds a submission until the queue has room (queueFullBehavior: 'wait'). */
+  private park(job: Job, settle: Settle): void {
+    const parked: Parked = { job, settle, onAbort: undefined };
+    const { signal } = job.options;
+    if (signal) {
+      parked.onAbort = () => {
+        const at = this.parked.indexOf(parked);
+        if (at < 0) return;
+        this.parked.splice(at, 1);
+        settle.reject(new ThreadbankError('E_CANCELLED', `Request for ${job.taskId} was aborted while waiting for room in the queue`, { callerStack: job.callerStack, cause: signal.reason }));
+      };
+      signal.addEventListener('abort', parked.onAbort, { once: true });
+    }
+    this.parked.push(parked);
+    this.updateRef();
+  }
+
+  /** The queue has room again: submit waiting requests, in order, while it lasts. */
+  private unpark(): void {
+    while (this.parked.length > 0) {
+      const next = this.parked[0]!;
+      let id: number;
+      try {
+        id = this.submitToCore(next.job);
+      } catch (error) {
+        const wrapped = fromBindingError(error, { callerStack: next.job.callerStack });
+        if (wrapped.code === 'E_QUEUE_FULL') return;
+        this.parked.shift();
+        next.settle.reject(wrapped);
+        continue;
+      }
+      this.parked.shift();
+      if (next.onAbort) next.job.options.signal?.removeEventListener('abort', next.onAbort);
+      this.track(id, next.job, next.settle);
+    }
+    this.updateRef();
+  }
+
+  /** The process stays alive exactly while some request is pending or waiting. */
+  private updateRef(): void {
+    const busy = this.pending.size > 0 || this.parked.length > 0;
+    if (busy === this.referenced) return;
+    this.referenced = busy;
+    if (busy) this.engine.ref();
+    else this.engine.unref();
   }
 
   /** Cancels a request by id; false if it already finished. */
@@ -350,6 +437,10 @@ export class WorkerManager {
     if (this.closing) return this.closing;
     const drain = options.drain ?? true;
     this.closing = (async () => {
+      for (const { job, settle, onAbort } of this.parked.splice(0)) {
+        if (onAbort) job.options.signal?.removeEventListener('abort', onAbort);
+        settle.reject(new ThreadbankError('E_SHUTTING_DOWN', `Request for ${job.taskId} was waiting for room in the queue when the manager shut down`, { callerStack: job.callerStack }));
+      }
       this.engine.shutdown(drain);
       this.flush();
       if (!this.engine.finished()) {
@@ -425,14 +516,17 @@ export class WorkerManager {
     for (let i = 0; i < settledIds.length; i++) {
       this.settle(settledIds[i]!, settledCodes[i]!, settledValues[i], settledMessages[i]);
     }
-    if (batch.events.length > 0) this.events.dispatch(batch.events, (id) => this.pending.get(id)?.metadata);
+    if (batch.events.length > 0) {
+      this.events.dispatch(batch.events, (id) => this.pending.get(id)?.metadata);
+      if (this.parked.length > 0 && this.events.contains(batch.events, 'queue-drain')) this.unpark();
+    }
   }
 
   private settle(id: number, codeIndex: number, value: unknown, message: string | undefined): void {
     const entry = this.pending.get(id);
     if (entry === undefined) return;
     this.pending.delete(id);
-    if (this.pending.size === 0) this.engine.unref();
+    this.updateRef();
     if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
     if (codeIndex === 0) {
       entry.resolve(entry.resultAttempt > 0 ? entry.value : value);

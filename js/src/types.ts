@@ -66,6 +66,11 @@ export interface WorkerManagerOptions {
   banks?: BankOptions[];
   /** Pending requests over all banks; over it submissions fail with E_QUEUE_FULL. 0 = unbounded. */
   maxQueue?: number;
+  /**
+   * What a submission does when the queue is full: 'reject' (default) fails it at once with
+   * E_QUEUE_FULL; 'wait' holds it (in order, cancellable by its signal) until there is room.
+   */
+  queueFullBehavior?: 'reject' | 'wait';
   /** Finished requests kept for queries. */
   historyLimit?: number;
   /** Retries for retryable actions when a request sets none. */

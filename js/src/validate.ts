@@ -40,6 +40,7 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   cancelGraceMs: number;
   workerStartTimeoutMs: number;
+  queueFullBehavior: 'reject' | 'wait';
   banks: BankOptions[];
 }
 
@@ -70,6 +71,10 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
     maxPayloadBytes: optional(o.maxPayloadBytes, 0, (v) => integerIn('options.maxPayloadBytes', v, 0, 2 ** 31)),
     cancelGraceMs: optional(o.cancelGraceMs, 1_000, (v) => msIn('options.cancelGraceMs', v)),
     workerStartTimeoutMs: optional(o.workerStartTimeoutMs, 10_000, (v) => msIn('options.workerStartTimeoutMs', v)),
+    queueFullBehavior: optional(o.queueFullBehavior, 'reject' as const, (v) => {
+      if (v !== 'reject' && v !== 'wait') throw invalidArgument('options.queueFullBehavior', "'reject' or 'wait'", v);
+      return v;
+    }),
   };
 }
 

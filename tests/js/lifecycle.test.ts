@@ -115,3 +115,36 @@ describe.each(backends.filter((b) => !b.nativeThreads))('native actions without 
     await manager.shutdown();
   });
 });
+
+describe.each(backends)('waiting for room in a full queue ($name)', (backend) => {
+  it("holds submissions in order with queueFullBehavior 'wait' and runs them when there is room", async () => {
+    const manager = await backend.createWorkerManager({
+      banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }],
+      maxQueue: 2,
+      queueFullBehavior: 'wait',
+    });
+    manager.pauseBank('n');
+    const order: number[] = [];
+    const all = Array.from({ length: 8 }, (_, i) => manager.submitRequest('echo', { i }).then(() => order.push(i)));
+    expect(manager.getSystemMetrics().queueDepth).toBe(2);
+    const controller = new AbortController();
+    const aborted = manager.submitRequest('echo', { i: 99 }, { signal: controller.signal });
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    manager.resumeBank('n');
+    await Promise.all(all);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(manager.getSystemMetrics().rejectedRequests).toBeGreaterThan(0); // the core refused; JS waited
+    await manager.shutdown();
+  });
+
+  it('fails waiting submissions with E_SHUTTING_DOWN at shutdown', async () => {
+    const manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }], maxQueue: 1, queueFullBehavior: 'wait' });
+    manager.pauseBank('n');
+    const first = manager.submitRequest('echo', {}).catch((e: { code: string }) => e.code);
+    const waiting = manager.submitRequest('echo', {}).catch((e: { code: string }) => e.code);
+    await manager.shutdown({ drain: false });
+    expect(await waiting).toBe('E_SHUTTING_DOWN');
+    expect(await first).toBe('E_SHUTTING_DOWN');
+  });
+});
