@@ -13,6 +13,10 @@ const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 
+// The browser build: the same sources as ES modules, only what runs in a page or a Web Worker.
+const browser = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.browser.json')], { stdio: 'inherit' });
+if (browser.status !== 0) process.exit(browser.status ?? 1);
+
 const cjs = join(root, 'dist', 'cjs');
 writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
 

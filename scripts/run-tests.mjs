@@ -79,6 +79,7 @@ const SUITES = [
   }),
   vitestSuite('js'),
   vitestSuite('package', ['--config', 'vitest.package.config.ts']),
+  reportingSuite('browser', ['node', 'tests/browser/run.mjs'], 'build/browser.json'),
   // Bounded here (15 s a target); run longer by hand with scripts/fuzz.sh <seconds>.
   reportingSuite('fuzz', ['bash', 'scripts/fuzz.sh', '15'], 'build/fuzz/results.json'),
 ];

@@ -22,8 +22,8 @@ export type ErrorCode =
 export interface ThreadbankErrorOptions {
   requestId?: number;
   cause?: unknown;
-  /** A stack captured where the caller called us, so the error points at their line. */
-  callerStack?: string;
+  /** An error created where the caller called us (or its stack), so ours points at their line. */
+  callerStack?: string | Error | undefined;
 }
 
 /** Every rejection and throw from threadbank is one of these, with a stable `.code`. */
@@ -36,10 +36,11 @@ export class ThreadbankError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.requestId = options.requestId;
-    if (options.callerStack !== undefined) {
+    const callerStack = options.callerStack instanceof Error ? options.callerStack.stack : options.callerStack;
+    if (callerStack !== undefined) {
       // Keep our message line, then the caller's frames (the first line of callerStack is
       // the placeholder error's own header).
-      const frames = options.callerStack.split('\n').slice(1).join('\n');
+      const frames = callerStack.split('\n').slice(1).join('\n');
       this.stack = `${this.name} [${code}]: ${message}\n${frames}`;
     }
   }

@@ -52,7 +52,8 @@ interface Pending {
   transfer: Transferable[] | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  callerStack: string | undefined;
+  /** Created where the caller called us; its stack is formatted only if we reject. */
+  callerStack: Error | undefined;
   metadata: Record<string, unknown> | undefined;
   /** The latest script result for this request (value or error), by attempt. */
   resultAttempt: number;
@@ -70,7 +71,8 @@ interface Job {
   taskId: string;
   params: unknown;
   options: ResolvedSubmit;
-  callerStack: string | undefined;
+  /** Created where the caller called us; its stack is formatted only if we reject. */
+  callerStack: Error | undefined;
 }
 
 interface Parked {
@@ -245,8 +247,9 @@ export class WorkerManager {
    * ThreadbankError whose `.code` says why and whose stack points at this call.
    */
   submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
-    // The caller's stack, captured before any asynchronous hop (as sharp does).
-    const callerStack = new Error('threadbank').stack;
+    // The caller's stack, captured before any asynchronous hop (as sharp does). Only the
+    // Error is created here; V8 formats its stack text on first read, i.e. on rejection.
+    const callerStack = new Error('threadbank');
     let resolved: ResolvedSubmit;
     try {
       resolved = resolveSubmit(taskId, options);
@@ -619,7 +622,7 @@ function describeFailure(code: ErrorCode): string {
   }
 }
 
-function withStack(error: unknown, callerStack: string | undefined): ThreadbankError {
+function withStack(error: unknown, callerStack: Error | undefined): ThreadbankError {
   const wrapped = fromBindingError(error);
   return new ThreadbankError(wrapped.code, wrapped.message, { callerStack, requestId: wrapped.requestId });
 }

@@ -231,7 +231,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     ref(): void {
       this.referenced = true;
       (this.timer as { ref?: () => void } | undefined)?.ref?.();
-      if (threaded && this.keepAlive === undefined && typeof process !== 'undefined') {
+      if (threaded && this.keepAlive === undefined && typeof (globalThis as { process?: unknown }).process !== 'undefined') {
         this.keepAlive = setInterval(() => undefined, 1 << 30);
       }
     }

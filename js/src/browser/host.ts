@@ -1,0 +1,68 @@
+/** Script workers as Web Workers. */
+import { invalidArgument, ThreadbankError } from '../errors.js';
+import type { HostMessage, WorkerMessage } from '../protocol.js';
+import type { ScriptHost, ScriptWorkerHandle, SpawnOptions } from '../script-host.js';
+import type { WorkerScript } from '../types.js';
+
+function startWorker(script: WorkerScript, name: string): Worker {
+  // A factory is what bundlers follow: () => new Worker(new URL('./w.js', import.meta.url), { type: 'module' }).
+  if (typeof script === 'function') return script();
+  if (typeof script === 'string' || script instanceof URL) return new Worker(script, { type: 'module', name });
+  throw invalidArgument('script', 'a URL or a function returning a Worker', script);
+}
+
+export const browserScriptHost: ScriptHost = (script: WorkerScript, options: SpawnOptions): ScriptWorkerHandle => {
+  let worker: Worker;
+  try {
+    worker = startWorker(script, options.name);
+  } catch (error) {
+    return { ready: Promise.reject(error), post() {}, async terminate() {} };
+  }
+  let dead = false;
+  let settleReady: ((error?: Error, actions?: string[]) => void) | undefined;
+  const ready = new Promise<string[]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      settleReady?.(new ThreadbankError('E_WORKER_CRASHED', `Worker script did not call defineWorker() within ${options.startTimeoutMs} ms`));
+      worker.terminate();
+    }, options.startTimeoutMs);
+    settleReady = (error, actions) => {
+      settleReady = undefined;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(actions ?? []);
+    };
+  });
+  ready.catch(() => undefined);
+
+  // Browsers report an uncaught error (including one at load) as an 'error' event; a worker
+  // that closes itself reports nothing, which is why script actions should have timeouts.
+  const died = (error: Error) => {
+    if (dead) return;
+    dead = true;
+    worker.terminate();
+    if (settleReady) settleReady(new ThreadbankError('E_WORKER_CRASHED', `Worker script failed to start: ${error.message}`, { cause: error }));
+    else options.onExit(error);
+  };
+  worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
+    const message = event.data;
+    if (message.type === 'ready') settleReady?.(undefined, message.actions);
+    else options.onMessage(message);
+  });
+  worker.addEventListener('error', (event: ErrorEvent) => {
+    event.preventDefault();
+    died(new Error(event.message || 'the worker script failed to load'));
+  });
+  worker.addEventListener('messageerror', () => died(new Error('a message from the worker could not be read')));
+
+  return {
+    ready,
+    post(message: HostMessage, transfer?: Transferable[]) {
+      worker.postMessage(message, transfer ?? []);
+    },
+    async terminate() {
+      dead = true;
+      settleReady?.(new ThreadbankError('E_SHUTTING_DOWN', 'the worker was terminated before it was ready'));
+      worker.terminate();
+    },
+  };
+};
