@@ -258,7 +258,7 @@ struct Engine::Impl {
     r.status = to;
     r.error = error;
     r.at_ns[idx(to)] = now;
-    s.error_message = std::move(message);
+    s.set_message(std::move(message));
     ++counters.finished[idx(to)];
     throughput.add(now);
     --live;
@@ -268,7 +268,7 @@ struct Engine::Impl {
     settlement.status = to;
     settlement.error = error;
     settlement.result = std::move(result);
-    settlement.message = s.error_message;
+    settlement.message = s.message();
     outbox.settlements.push_back(std::move(settlement));
     fx.signal_outbox = true;
 
@@ -304,7 +304,7 @@ struct Engine::Impl {
       r.waiting_retry = true;
       r.at_ns[idx(RequestStatus::PENDING)] = now;
       r.error = error;
-      s.error_message = std::move(message);
+      s.set_message(std::move(message));
       ++pending_total;
       ++counters.retries;
       std::int64_t delay_ms = config.retry_base_ms;
@@ -757,6 +757,7 @@ RequestId Engine::submit(SubmitSpec spec) {
     r.max_attempts = static_cast<std::uint8_t>(1 + std::clamp(retries, 0, MAX_RETRIES));
     r.timeout_ns = spec.timeout_ms ? *spec.timeout_ms * NS_PER_MS : bank.action_timeout_ns[r.action];
     r.at_ns[idx(RequestStatus::PENDING)] = now;
+    r.submitted_ns = now;
     if (bank.kind == BankKind::NATIVE) {
       s.params = std::make_shared<const nlohmann::json>(
           spec.params ? std::move(*spec.params) : nlohmann::json::object());
@@ -765,6 +766,9 @@ RequestId Engine::submit(SubmitSpec spec) {
     ++m.live;
     ++m.pending_total;
     m.enqueue(s, now, false);
+    // Reaching the bound arms the drain event as a rejection does: waiting callers (the
+    // JS layer's 'wait' mode) may have seen the queue full.
+    if (m.config.max_queue > 0 && m.pending_total >= m.config.max_queue) m.queue_was_full = true;
     m.emit_request(fx, EventType::REQUEST_SUBMITTED, r, now);
     m.pump(chosen->first, now, fx);
   }

@@ -57,9 +57,7 @@ std::int64_t finished_at(const RequestRecord& r) {
   return is_final(r.status) ? latest : 0;
 }
 
-std::int64_t submitted_at(const RequestRecord& r) {
-  return r.at_ns[static_cast<std::size_t>(RequestStatus::PENDING)];
-}
+std::int64_t submitted_at(const RequestRecord& r) { return r.submitted_ns; }
 
 }  // namespace
 
@@ -75,7 +73,7 @@ RequestInfo RequestStore::info(const StoredRequest& stored, const Interner& task
   info.priority = r.priority;
   info.status = r.status;
   info.error = r.error;
-  info.error_message = stored.error_message;
+  info.error_message = stored.message();
   info.attempts = r.attempts;
   info.max_attempts = r.max_attempts;
   info.at_ns = r.at_ns;

@@ -1,291 +1,816 @@
-// Timestamps, retries and backoff, timeouts, cancellation in each state, worker loss,
-// shutdown. All on the manual clock.
+// A request's life: timestamps, retries and backoff, timeouts, cancellation in each state,
+// worker loss, shutdown and history. All on the manual clock; the test plays the script
+// workers. See docs/scheduling.md.
 #include <catch2/catch.hpp>
 
 #include "engine_fixture.h"
 
 using namespace threadbank;
 using threadbank::testing::action;
-using threadbank::testing::Harness;
+using threadbank::testing::BankOptions;
+using threadbank::testing::code_of;
+using threadbank::testing::ScriptHarness;
+using threadbank::testing::task_spec;
 
 namespace {
 
-ActionSpec timed(const std::string& id, std::int64_t timeout_ms, bool retryable = false) {
-  ActionSpec a = action(id, retryable);
-  a.timeout_ms = timeout_ms;
-  return a;
+std::size_t at(RequestStatus s) {
+  return static_cast<std::size_t>(s);
+}
+
+int dispatches_of(const ScriptHarness& h, RequestId id) {
+  int n = 0;
+  for (const auto& d : h.dispatched) n += d.request == id;
+  return n;
+}
+
+std::size_t request_events(ScriptHarness& h, RequestId id, EventType type) {
+  h.pump();
+  std::size_t n = 0;
+  for (const auto& e : h.events) n += e.request == id && e.type == type;
+  return n;
 }
 
 }  // namespace
 
-TEST_CASE("each transition records its time", "[lifecycle]") {
-  Harness h;
-  h.bank("b", 1, {action("t")});
-  std::int64_t t0 = h.clock->now_ns();
+// --- timestamps ----------------------------------------------------------------------
+
+TEST_CASE("every transition records its time", "[lifecycle][timestamps]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  const std::int64_t t0 = h.clock->now_ns();
+  h.submit("t");  // the blocker
+  h.advance_ms(1);
   RequestId id = h.submit("t");
+  CHECK(h.info(id).finished_ns == 0);
+  h.advance_ms(10);
+  h.finish(h.take());  // the blocker ends; id is assigned now
+  h.advance_ms(5);
   Dispatch d = h.take();
-  h.clock->advance_ns(5 * NS_PER_MS);
-  h.engine->started(d.request, d.attempt);
-  h.clock->advance_ns(7 * NS_PER_MS);
-  h.finish(d);
-  auto info = *h.engine->request(id);
+  REQUIRE(d.request == id);
+  h.start(d);
+  h.advance_ms(7);
+  h.finish(d, Outcome::ok(nlohmann::json{{"x", 1}}));
+
+  RequestInfo info = h.info(id);
   CHECK(info.status == RequestStatus::COMPLETED);
-  CHECK(info.at_ns[0] == t0);
-  CHECK(info.at_ns[1] == t0);
-  CHECK(info.at_ns[2] == t0 + 5 * NS_PER_MS);
-  CHECK(info.at_ns[3] == t0 + 12 * NS_PER_MS);
-  CHECK(h.settle_count[id] == 1);
+  CHECK(info.submitted_ns == t0 + 1 * NS_PER_MS);
+  CHECK(info.at_ns[at(RequestStatus::PENDING)] == t0 + 1 * NS_PER_MS);
+  CHECK(info.at_ns[at(RequestStatus::ASSIGNED)] == t0 + 11 * NS_PER_MS);
+  CHECK(info.at_ns[at(RequestStatus::PROCESSING)] == t0 + 16 * NS_PER_MS);
+  CHECK(info.at_ns[at(RequestStatus::COMPLETED)] == t0 + 23 * NS_PER_MS);
+  CHECK(info.finished_ns == t0 + 23 * NS_PER_MS);
+  for (RequestStatus never :
+       {RequestStatus::FAILED, RequestStatus::CANCELLED, RequestStatus::TIMED_OUT}) {
+    CHECK(info.at_ns[at(never)] == 0);
+  }
+  CHECK(h.settlement(id).status == RequestStatus::COMPLETED);
+  CHECK(h.settlement(id).error == ErrorCode::OK);
+
+  SECTION("failed, cancelled and timed-out record their own slot") {
+    RequestId failed = h.submit("t");
+    h.advance_ms(3);
+    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
+    RequestId cancelled = h.submit("t");
+    h.advance_ms(4);
+    h.engine->cancel(cancelled);
+    const std::int64_t now = h.clock->now_ns();
+    CHECK(h.info(failed).at_ns[at(RequestStatus::FAILED)] == now - 4 * NS_PER_MS);
+    CHECK(h.info(failed).finished_ns == now - 4 * NS_PER_MS);
+    CHECK(h.info(cancelled).at_ns[at(RequestStatus::CANCELLED)] == now);
+    CHECK(h.info(cancelled).finished_ns == now);
+    h.finish(h.take());  // the cancelled attempt's worker returns
+    SubmitSpec timed = task_spec("t");
+    timed.timeout_ms = 20;
+    RequestId timed_out = h.submit(timed);
+    h.advance_ms(20);
+    CHECK(h.info(timed_out).at_ns[at(RequestStatus::TIMED_OUT)] == h.clock->now_ns());
+    CHECK(h.info(timed_out).finished_ns == h.clock->now_ns());
+  }
 }
 
-TEST_CASE("retryable actions retry with exponential backoff, exactly on time", "[lifecycle][retry]") {
+TEST_CASE("a retry re-enters pending at its own time, the submission time stays",
+          "[lifecycle][timestamps]") {
+  ScriptHarness h;
+  h.bank("b", {action("r", true)});
+  RequestId retried = h.submit("r");
+  const std::int64_t submitted = h.clock->now_ns();
+  h.advance_ms(2);
+  h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
+  RequestInfo after = h.info(retried);
+  CHECK(after.status == RequestStatus::PENDING);
+  CHECK(after.at_ns[at(RequestStatus::PENDING)] == submitted + 2 * NS_PER_MS);
+  CHECK(after.submitted_ns == submitted);
+  // Queries by submission time see the original time too.
+  RequestQuery range;
+  range.from_ns = submitted;
+  range.to_ns = submitted;
+  CHECK(h.engine->query(range).total == 1);
+}
+
+// --- retries ---------------------------------------------------------------------------
+
+namespace {
+
+struct RetryCase {
+  const char* name;
+  bool retryable;
+  std::optional<int> retries;
+  int default_retries;
+  int expected_attempts;
+};
+
+}  // namespace
+
+TEST_CASE("attempts allowed = 1 + retries: request option, else the action's default",
+          "[lifecycle][retry]") {
+  RetryCase c = GENERATE(values<RetryCase>({
+      {"retryable, default retries (2)", true, std::nullopt, 2, 3},
+      {"retryable, default_retries 1", true, std::nullopt, 1, 2},
+      {"not retryable", false, std::nullopt, 2, 1},
+      {"not retryable, retries 1", false, 1, 2, 2},
+      {"retryable, retries 0", true, 0, 2, 1},
+      {"retryable, retries 4", true, 4, 2, 5},
+  }));
+  INFO(c.name);
+  EngineConfig config;
+  config.default_retries = c.default_retries;
+  config.retry_base_ms = 10;
+  config.retry_max_ms = 10;
+  ScriptHarness h(config);
+  h.bank("b", {action("t", c.retryable)});
+  SubmitSpec spec = task_spec("t");
+  spec.retries = c.retries;
+  RequestId id = h.submit(spec);
+  CHECK(h.info(id).max_attempts == c.expected_attempts);
+
+  for (int attempt = 1; attempt <= c.expected_attempts; ++attempt) {
+    Dispatch d = h.take();
+    CHECK(d.request == id);
+    CHECK(d.attempt == attempt);
+    h.start(d);
+    h.finish(d, Outcome::fail(ErrorCode::HANDLER, "nope"));
+    h.advance_ms(10);
+  }
+  h.advance_ms(10'000);
+  CHECK(h.open_count() == 0);
+  CHECK(dispatches_of(h, id) == c.expected_attempts);
+  RequestInfo info = h.info(id);
+  CHECK(info.status == RequestStatus::FAILED);
+  CHECK(info.error == ErrorCode::HANDLER);
+  CHECK(info.attempts == c.expected_attempts);
+  CHECK(h.settlement(id).error == ErrorCode::HANDLER);
+  CHECK(h.settlement(id).status == RequestStatus::FAILED);
+  CHECK(h.engine->metrics().retries == static_cast<std::uint64_t>(c.expected_attempts - 1));
+  CHECK(request_events(h, id, EventType::REQUEST_RETRIED) ==
+        static_cast<std::size_t>(c.expected_attempts - 1));
+  CHECK(request_events(h, id, EventType::REQUEST_FAILED) == 1);
+}
+
+TEST_CASE("a retry that succeeds completes with its result", "[lifecycle][retry]") {
+  ScriptHarness h;
+  h.bank("b", {action("t", true)});
+  RequestId id = h.submit("t");
+  h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "flaky"));
+  CHECK(h.status(id) == RequestStatus::PENDING);
+  CHECK(h.settle_count(id) == 0);
+  h.advance_ms(100);  // retry_base_ms default
+  Dispatch retry = h.take();
+  CHECK(retry.attempt == 2);
+  h.finish(retry, Outcome::ok(nlohmann::json{{"ok", true}}));
+  Settlement s = h.settlement(id);
+  CHECK(s.status == RequestStatus::COMPLETED);
+  CHECK(s.error == ErrorCode::OK);
+  CHECK(h.info(id).attempts == 2);
+}
+
+TEST_CASE("E_HANDLER, E_WORKER_CRASHED and E_TIMEOUT are retried", "[lifecycle][retry]") {
+  ErrorCode code = GENERATE(ErrorCode::HANDLER, ErrorCode::WORKER_CRASHED, ErrorCode::TIMEOUT);
+  ScriptHarness h;
+  h.bank("b", {action("t", true)});
+  RequestId id = h.submit("t");
+  h.finish(h.take(), Outcome::fail(code, "x"));
+  CHECK(h.status(id) == RequestStatus::PENDING);
+  CHECK(h.settle_count(id) == 0);
+  h.advance_ms(100);
+  CHECK(h.take().attempt == 2);
+}
+
+TEST_CASE("E_INVALID_PARAMS, E_CANCELLED and E_SHUTTING_DOWN are never retried",
+          "[lifecycle][retry]") {
+  ErrorCode code =
+      GENERATE(ErrorCode::INVALID_PARAMS, ErrorCode::CANCELLED, ErrorCode::SHUTTING_DOWN);
+  ScriptHarness h;
+  h.bank("b", {action("t", true)});
+  SubmitSpec spec = task_spec("t");
+  spec.retries = 5;
+  RequestId id = h.submit(spec);
+  Dispatch d = h.take();
+  h.start(d);
+  h.finish(d, Outcome::fail(code, "x"));
+  h.advance_ms(60'000);
+  CHECK(is_final(h.status(id)));
+  CHECK(h.settlement(id).error == code);
+  CHECK(h.info(id).attempts == 1);
+  CHECK(dispatches_of(h, id) == 1);
+  CHECK(h.engine->metrics().retries == 0);
+  if (code == ErrorCode::INVALID_PARAMS) CHECK(h.status(id) == RequestStatus::FAILED);
+}
+
+TEST_CASE("retry n waits min(base * 2^(n-1), max), exactly", "[lifecycle][retry][backoff]") {
+  struct Case {
+    std::int64_t base_ms, max_ms;
+    std::vector<std::int64_t> waits_ms;
+  };
+  Case c = GENERATE(values<Case>({
+      {100, 300, {100, 200, 300, 300}},
+      {10, 10'000, {10, 20, 40, 80, 160}},
+      {250, 250, {250, 250, 250}},
+  }));
+  EngineConfig config;
+  config.retry_base_ms = c.base_ms;
+  config.retry_max_ms = c.max_ms;
+  ScriptHarness h(config);
+  h.bank("b", {action("t", true)});
+  SubmitSpec spec = task_spec("t");
+  spec.retries = static_cast<int>(c.waits_ms.size());
+  RequestId id = h.submit(spec);
+
+  std::uint8_t attempt = 1;
+  for (std::int64_t wait_ms : c.waits_ms) {
+    INFO("attempt " << static_cast<int>(attempt) << ", expected wait " << wait_ms << " ms");
+    Dispatch d = h.take();
+    REQUIRE(d.attempt == attempt);
+    h.start(d);
+    h.advance_ms(3);  // the attempt's own run time does not count towards the backoff
+    h.finish(d, Outcome::fail(ErrorCode::HANDLER, "again"));
+    const std::int64_t failed_at = h.clock->now_ns();
+    CHECK(h.engine->next_deadline_ns() == failed_at + wait_ms * NS_PER_MS);
+
+    h.advance_ns(wait_ms * NS_PER_MS - 1);
+    CHECK(h.open_count() == 0);
+    CHECK(h.status(id) == RequestStatus::PENDING);
+    h.advance_ns(1);
+    REQUIRE(h.open_count() == 1);
+    CHECK(h.open.front().attempt == attempt + 1);
+    CHECK(h.info(id).at_ns[at(RequestStatus::ASSIGNED)] == failed_at + wait_ms * NS_PER_MS);
+    ++attempt;
+  }
+  h.finish(h.take());
+  CHECK(h.status(id) == RequestStatus::COMPLETED);
+  CHECK(h.info(id).attempts == static_cast<int>(c.waits_ms.size()) + 1);
+}
+
+TEST_CASE("a request waiting for its retry frees the worker and rejoins its level at the back",
+          "[lifecycle][retry]") {
   EngineConfig config;
   config.retry_base_ms = 100;
-  config.retry_max_ms = 300;
-  config.default_retries = 3;
-  Harness h(config);
-  h.bank("b", 1, {action("flaky", true), action("plain")});
-  RequestId id = h.submit("flaky");
-  h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "1"));
-  // Retry n waits min(100 * 2^(n-1), 300): 100, 200, 300.
-  for (std::int64_t wait : {100, 200, 300}) {
-    h.advance_ms(wait - 1);
-    CHECK(h.dispatches.empty());
-    CHECK(h.status(id) == RequestStatus::PENDING);
-    h.advance_ms(1);
-    REQUIRE(h.dispatches.size() == 1);
-    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "again"));
+  config.aging_step_ms = 0;
+  ScriptHarness h(config);
+  h.bank("b", {action("t", true)});
+  RequestId flaky = h.submit("t");
+  h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
+  // During the backoff the worker takes other work at once.
+  RequestId x = h.submit("t");
+  Dispatch dx = h.take();
+  CHECK(dx.request == x);
+  RequestId y = h.submit("t");
+  h.advance_ms(100);  // flaky rejoins priority 5 behind y
+  RequestId z = h.submit("t");
+  h.finish(dx);
+  std::vector<RequestId> order;
+  while (h.open_count() > 0) {
+    Dispatch d = h.take();
+    order.push_back(d.request);
+    h.finish(d);
   }
-  CHECK(h.status(id) == RequestStatus::FAILED);
-  CHECK(h.engine->request(id)->attempts == 4);
-  CHECK(h.settled[id].error == ErrorCode::HANDLER);
-  CHECK(h.settle_count[id] == 1);
-  CHECK(h.engine->metrics().retries == 3);
-
-  SECTION("non-retryable actions do not retry; an explicit retries option wins") {
-    RequestId plain = h.submit("plain");
-    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
-    CHECK(h.status(plain) == RequestStatus::FAILED);
-    SubmitSpec spec;
-    spec.task = "plain";
-    spec.retries = 1;
-    RequestId explicit_retry = h.engine->submit(spec);
-    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
-    h.advance_ms(100);
-    h.finish(h.take());
-    CHECK(h.status(explicit_retry) == RequestStatus::COMPLETED);
-  }
+  CHECK(order == std::vector<RequestId>{y, flaky, z});
 }
 
-TEST_CASE("cancellation and invalid params are never retried", "[lifecycle][retry]") {
-  Harness h;
-  h.bank("b", 1, {action("flaky", true)});
-  RequestId id = h.submit("flaky");
-  h.finish(h.take(), Outcome::fail(ErrorCode::INVALID_PARAMS, "bad"));
-  CHECK(h.status(id) == RequestStatus::FAILED);
-  CHECK(h.engine->metrics().retries == 0);
-}
+// --- timeouts --------------------------------------------------------------------------
 
 TEST_CASE("timeouts count from assignment, not from submission", "[lifecycle][timeout]") {
-  Harness h;
-  h.bank("b", 1, {timed("t", 50)});
+  ScriptHarness h;
+  h.bank("b", {action("t", false, 50)});
   RequestId first = h.submit("t");
   RequestId second = h.submit("t");
   Dispatch d1 = h.take();
   h.advance_ms(40);
-  h.finish(d1);  // second is assigned now, at t=40
-  h.advance_ms(49);
-  CHECK(h.status(second) == RequestStatus::ASSIGNED);
-  h.advance_ms(1);
-  CHECK(h.status(second) == RequestStatus::TIMED_OUT);
-  CHECK(h.settled[second].error == ErrorCode::TIMEOUT);
-  REQUIRE(h.aborts.size() == 1);
-  CHECK(h.aborts[0].request == second);
-  CHECK(h.aborts[0].timed_out);
+  h.finish(d1);  // second waited 40 ms in the queue and is assigned now
   CHECK(h.status(first) == RequestStatus::COMPLETED);
+  h.advance_ns(50 * NS_PER_MS - 1);
+  CHECK(h.status(second) == RequestStatus::ASSIGNED);
+  h.advance_ns(1);
+  CHECK(h.status(second) == RequestStatus::TIMED_OUT);
 }
 
-TEST_CASE("a late completion after a timeout is ignored but frees the worker", "[lifecycle][timeout]") {
-  Harness h;
-  h.bank("b", 1, {timed("t", 10)});
+TEST_CASE("timeout resolution: request, then action, then manifest default, else none, 0 is none",
+          "[lifecycle][timeout]") {
+  struct Case {
+    const char* name;
+    const char* task;
+    std::optional<std::int64_t> request_timeout_ms;
+    std::int64_t expected_ms;  // 0: never times out
+  };
+  Case c = GENERATE(values<Case>({
+      {"request beats action", "with_timeout", 100, 100},
+      {"request beats manifest default", "plain", 150, 150},
+      {"action", "with_timeout", std::nullopt, 200},
+      {"manifest default", "plain", std::nullopt, 300},
+      {"request 0 is none", "with_timeout", 0, 0},
+  }));
+  INFO(c.name);
+  ScriptHarness h;
+  BankOptions options;
+  options.default_timeout_ms = 300;
+  h.bank("b", {action("with_timeout", false, 200), action("plain")}, options);
+  SubmitSpec spec = task_spec(c.task);
+  spec.timeout_ms = c.request_timeout_ms;
+  RequestId id = h.submit(spec);
+  REQUIRE(h.status(id) == RequestStatus::ASSIGNED);
+  if (c.expected_ms == 0) {
+    h.advance_ms(24 * 3600 * 1000);
+    CHECK(h.status(id) == RequestStatus::ASSIGNED);
+    CHECK(h.engine->next_deadline_ns() == -1);
+  } else {
+    h.advance_ns(c.expected_ms * NS_PER_MS - 1);
+    CHECK(h.status(id) == RequestStatus::ASSIGNED);
+    h.advance_ns(1);
+    CHECK(h.status(id) == RequestStatus::TIMED_OUT);
+  }
+}
+
+TEST_CASE("no timeout anywhere means none", "[lifecycle][timeout]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  RequestId id = h.submit("t");
+  h.start(h.take());
+  h.advance_ms(7 * 24 * 3600 * 1000LL);
+  CHECK(h.status(id) == RequestStatus::PROCESSING);
+}
+
+TEST_CASE("a timeout ends TIMED_OUT with E_TIMEOUT and asks the binding to replace the worker",
+          "[lifecycle][timeout]") {
+  bool started = GENERATE(false, true);
+  ScriptHarness h;
+  BankOptions options;
+  options.workers = 2;
+  std::uint32_t bank = h.bank("b", {action("t", false, 30)}, options);
+  SubmitSpec untimed = task_spec("t");
+  untimed.timeout_ms = 0;
+  h.submit(untimed);  // occupies the other worker, never times out
+  RequestId id = h.submit("t");
+  Dispatch d = h.take();
+  d = h.take();
+  REQUIRE(d.request == id);
+  if (started) h.start(d);
+  h.advance_ms(30);
+  CHECK(h.status(id) == RequestStatus::TIMED_OUT);
+  Settlement s = h.settlement(id);
+  CHECK(s.status == RequestStatus::TIMED_OUT);
+  CHECK(s.error == ErrorCode::TIMEOUT);
+  CHECK(h.info(id).error == ErrorCode::TIMEOUT);
+  std::vector<Abort> mine;
+  for (const auto& a : h.aborts) {
+    if (a.request == id) mine.push_back(a);
+  }
+  REQUIRE(mine.size() == 1);
+  CHECK(mine[0].attempt == d.attempt);
+  CHECK(mine[0].bank == bank);
+  CHECK(mine[0].worker == d.worker);
+  CHECK(mine[0].timed_out);
+  CHECK(request_events(h, id, EventType::REQUEST_TIMED_OUT) == 1);
+  CHECK(h.engine->metrics().finished[at(RequestStatus::TIMED_OUT)] == 1);
+}
+
+TEST_CASE("a late completion after a timeout is ignored but frees the worker",
+          "[lifecycle][timeout]") {
+  ScriptHarness h;
+  h.bank("b", {action("t", false, 10)});
   RequestId late = h.submit("t");
   RequestId next = h.submit("t");
   Dispatch d = h.take();
+  h.start(d);
   h.advance_ms(10);
   CHECK(h.status(late) == RequestStatus::TIMED_OUT);
-  h.pump();
-  CHECK(h.dispatches.empty());  // the worker is still busy with the abandoned attempt
-  h.finish(d, Outcome::ok(nlohmann::json(1)));
+  // The abandoned attempt still holds the only worker.
+  CHECK(h.open_count() == 0);
+  CHECK(h.status(next) == RequestStatus::PENDING);
+  h.finish(d, Outcome::ok(nlohmann::json(42)));
   CHECK(h.status(late) == RequestStatus::TIMED_OUT);
-  CHECK(h.settle_count[late] == 1);
-  CHECK(h.take().request == next);
+  CHECK(h.settle_count(late) == 1);
+  CHECK(h.settlement(late).error == ErrorCode::TIMEOUT);
+  CHECK(h.engine->metrics().finished[at(RequestStatus::COMPLETED)] == 0);
+  Dispatch d2 = h.take();
+  CHECK(d2.request == next);
+  CHECK(d2.worker == d.worker);
 }
 
-TEST_CASE("a timed-out retryable request is retried", "[lifecycle][timeout]") {
+TEST_CASE("a timed-out worker replaced by the binding settles the request once",
+          "[lifecycle][timeout]") {
+  ScriptHarness h;
+  std::uint32_t bank = h.bank("b", {action("t", false, 10)});
+  RequestId timed = h.submit("t");
+  RequestId next = h.submit("t");
+  Dispatch d = h.take();
+  h.start(d);
+  h.advance_ms(10);
+  REQUIRE(h.aborts.size() == 1);
+  REQUIRE(h.aborts[0].timed_out);
+  // What the Node binding does with a timed_out abort: terminate, report lost, replace.
+  h.engine->worker_lost(bank, d.worker, ErrorCode::WORKER_CRASHED, "terminated after timeout");
+  h.pump();
+  CHECK(h.open_count() == 0);
+  h.engine->worker_replaced(bank, d.worker);
+  Dispatch d2 = h.take();
+  CHECK(d2.request == next);
+  // A report from the dead worker is ignored.
+  h.finish(d, Outcome::ok(nullptr));
+  CHECK(h.settle_count(timed) == 1);
+  CHECK(h.status(timed) == RequestStatus::TIMED_OUT);
+  CHECK(h.settlement(timed).error == ErrorCode::TIMEOUT);
+  CHECK(h.status(next) == RequestStatus::ASSIGNED);
+}
+
+TEST_CASE("a timed-out retryable request is retried with a fresh timeout", "[lifecycle][timeout]") {
   EngineConfig config;
-  config.retry_base_ms = 1;
-  Harness h(config);
-  h.bank("b", 2, {timed("t", 10, true)});
+  config.retry_base_ms = 5;
+  ScriptHarness h(config);
+  BankOptions options;
+  options.workers = 2;
+  h.bank("b", {action("t", true, 10)}, options);
   RequestId id = h.submit("t");
-  h.take();
+  Dispatch first = h.take();
   h.advance_ms(10);
   CHECK(h.status(id) == RequestStatus::PENDING);
-  h.advance_ms(1);
+  CHECK(h.settle_count(id) == 0);
+  h.advance_ms(5);
   Dispatch retry = h.take();
   CHECK(retry.attempt == 2);
-  CHECK(retry.worker == 1);  // worker 0 still runs the abandoned attempt
+  CHECK(retry.worker != first.worker);  // the first worker still runs the abandoned attempt
+  h.advance_ns(10 * NS_PER_MS - 1);
+  CHECK(h.status(id) == RequestStatus::ASSIGNED);
+  h.finish(retry, Outcome::ok(nullptr));
+  CHECK(h.status(id) == RequestStatus::COMPLETED);
+  // The first attempt's late result changes nothing.
+  h.finish(first, Outcome::fail(ErrorCode::HANDLER, "late"));
+  CHECK(h.status(id) == RequestStatus::COMPLETED);
+  CHECK(h.settle_count(id) == 1);
+}
+
+// --- cancellation ----------------------------------------------------------------------
+
+TEST_CASE("cancelling a pending or retry-waiting request ends it at once, exactly once",
+          "[lifecycle][cancel]") {
+  ScriptHarness h;
+  h.bank("b", {action("t", true)});
+
+  SECTION("pending: ends at once and is never dispatched") {
+    h.submit("t");  // the blocker
+    RequestId id = h.submit("t");
+    RequestId after = h.submit("t");
+    CHECK(h.engine->cancel(id));
+    CHECK(h.status(id) == RequestStatus::CANCELLED);
+    CHECK(h.settlement(id).error == ErrorCode::CANCELLED);
+    CHECK(h.engine->metrics().pending == 1);
+    h.finish(h.take());
+    Dispatch d = h.take();
+    CHECK(d.request == after);
+    CHECK(dispatches_of(h, id) == 0);
+    CHECK(h.settle_count(id) == 1);
+  }
+  SECTION("waiting for a retry: ends at once and the retry never happens") {
+    RequestId id = h.submit("t");
+    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
+    REQUIRE(h.status(id) == RequestStatus::PENDING);
+    CHECK(h.engine->cancel(id));
+    CHECK(h.status(id) == RequestStatus::CANCELLED);
+    h.advance_ms(60'000);
+    CHECK(h.open_count() == 0);
+    CHECK(dispatches_of(h, id) == 1);
+    CHECK(h.settle_count(id) == 1);
+    CHECK(h.settlement(id).error == ErrorCode::CANCELLED);
+  }
+  SECTION("a custom reason is kept") {
+    RequestId id = h.submit("t");
+    CHECK(h.engine->cancel(id, ErrorCode::SHUTTING_DOWN, "going away"));
+    CHECK(h.settlement(id).error == ErrorCode::SHUTTING_DOWN);
+  }
+}
+
+TEST_CASE(
+    "cancelling an assigned or processing attempt ends it at once, the slot frees when the "
+    "handler returns",
+    "[lifecycle][cancel]") {
+  ScriptHarness h;
+  std::uint32_t bank = h.bank("b", {action("t", true)});
+  bool processing = GENERATE(false, true);
+  RequestId id = h.submit("t");
+  RequestId queued = h.submit("t");
+  Dispatch d = h.take();
+  if (processing) h.start(d);
+  CHECK(h.engine->cancel(id));
+  CHECK(h.status(id) == RequestStatus::CANCELLED);
+  CHECK(h.settlement(id).error == ErrorCode::CANCELLED);
+  REQUIRE(h.aborts.size() == 1);
+  CHECK(h.aborts[0].request == id);
+  CHECK(h.aborts[0].attempt == d.attempt);
+  CHECK(h.aborts[0].bank == bank);
+  CHECK(h.aborts[0].worker == d.worker);
+  CHECK_FALSE(h.aborts[0].timed_out);
+  // The handler has not returned: its slot is still taken.
+  CHECK(h.open_count() == 0);
+  CHECK(h.engine->worker_status()[0].inflight == 1);
+  CHECK(h.status(queued) == RequestStatus::PENDING);
+  // It returns (with a result nobody wants any more).
+  h.finish(d, Outcome::ok(nlohmann::json(1)));
+  CHECK(h.status(id) == RequestStatus::CANCELLED);
+  CHECK(h.settle_count(id) == 1);
+  CHECK(h.take().request == queued);
+  CHECK(h.engine->metrics().finished[at(RequestStatus::COMPLETED)] == 0);
+}
+
+TEST_CASE("cancelling a finished or unknown request does nothing and returns false",
+          "[lifecycle][cancel]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  RequestId done = h.submit("t");
+  h.finish(h.take());
+  RequestId failed = h.submit("t");
+  h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
+  RequestId cancelled = h.submit("t");
+  REQUIRE(h.engine->cancel(cancelled));
+  h.pump();
+
+  CHECK_FALSE(h.engine->cancel(done));
+  CHECK_FALSE(h.engine->cancel(failed));
+  CHECK_FALSE(h.engine->cancel(cancelled));
+  CHECK_FALSE(h.engine->cancel(987'654));
+  CHECK_FALSE(h.engine->cancel(NO_REQUEST));
+  CHECK(h.status(done) == RequestStatus::COMPLETED);
+  CHECK(h.status(failed) == RequestStatus::FAILED);
+  CHECK(h.settle_count(done) == 1);
+  CHECK(h.settle_count(failed) == 1);
+  CHECK(h.settle_count(cancelled) == 1);
+  CHECK(h.engine->metrics().finished[at(RequestStatus::CANCELLED)] == 1);
+}
+
+// --- worker loss -----------------------------------------------------------------------
+
+TEST_CASE("a lost worker fails its started attempts and requeues the unstarted ones",
+          "[lifecycle][worker-lost]") {
+  EngineConfig config;
+  config.aging_step_ms = 0;
+  ScriptHarness h(config);
+  BankOptions options;
+  options.prefetch = 1;
+  std::uint32_t bank = h.bank("b", {action("t")}, options);
+  RequestId running = h.submit("t");
+  RequestId prefetched = h.submit("t");
+  RequestId queued = h.submit("t");
+  REQUIRE(h.open_count() == 2);
+  Dispatch d_running = h.take();
+  Dispatch d_prefetched = h.take();
+  REQUIRE(d_running.request == running);
+  REQUIRE(d_prefetched.request == prefetched);
+  h.start(d_running);
+
+  h.engine->worker_lost(bank, 0, ErrorCode::WORKER_CRASHED, "gone");
+  h.pump();
+  CHECK(h.status(running) == RequestStatus::FAILED);
+  CHECK(h.settlement(running).error == ErrorCode::WORKER_CRASHED);
+  CHECK(h.status(prefetched) == RequestStatus::PENDING);
+  CHECK(h.info(prefetched).attempts == 0);
+  CHECK(h.settle_count(prefetched) == 0);
+  // No work for a lost worker.
+  CHECK(h.open_count() == 0);
+  CHECK_FALSE(h.engine->worker_status()[0].alive);
+  CHECK(h.engine->worker_status()[0].inflight == 0);
+  h.advance_ms(10'000);
+  CHECK(h.open_count() == 0);
+  // Reports from the dead worker change nothing.
+  h.finish(d_prefetched, Outcome::ok(nullptr));
+  h.finish(d_running, Outcome::ok(nullptr));
+  CHECK(h.status(prefetched) == RequestStatus::PENDING);
+  CHECK(h.settle_count(running) == 1);
+
+  h.engine->worker_replaced(bank, 0);
+  // The requeued attempt kept its place at the head of its level, ahead of `queued`.
+  Dispatch again = h.take();
+  CHECK(again.request == prefetched);
+  CHECK(again.attempt == 1);  // the requeue did not use up an attempt
+  CHECK(h.take().request == queued);
+  auto status = h.engine->worker_status()[0];
+  CHECK(status.alive);
+  CHECK(status.restarts == 1);
+  std::vector<WorkerState> states;
+  for (const auto& e : h.events) {
+    if (e.type == EventType::WORKER_STATUS) states.push_back(static_cast<WorkerState>(e.state));
+  }
+  CHECK(std::count(states.begin(), states.end(), WorkerState::LOST) == 1);
+  CHECK(std::count(states.begin(), states.end(), WorkerState::REPLACED) == 1);
+}
+
+TEST_CASE("a started attempt on a lost worker is retried when allowed",
+          "[lifecycle][worker-lost]") {
+  EngineConfig config;
+  config.retry_base_ms = 50;
+  ScriptHarness h(config);
+  BankOptions options;
+  options.workers = 2;
+  std::uint32_t bank = h.bank("b", {action("t", true)}, options);
+  RequestId id = h.submit("t");
+  Dispatch d = h.take();
+  h.start(d);
+  h.engine->worker_lost(bank, d.worker, ErrorCode::WORKER_CRASHED, "gone");
+  h.pump();
+  CHECK(h.status(id) == RequestStatus::PENDING);
+  CHECK(h.settle_count(id) == 0);
+  h.advance_ms(50);
+  Dispatch retry = h.take();
+  CHECK(retry.attempt == 2);
+  CHECK(retry.worker != d.worker);  // the lost worker takes nothing
   h.finish(retry);
   CHECK(h.status(id) == RequestStatus::COMPLETED);
 }
 
-TEST_CASE("cancellation settles exactly once in every state", "[lifecycle][cancel]") {
-  Harness h;
-  h.bank("b", 1, {action("t", true)});
-
-  SECTION("pending") {
-    RequestId blocker = h.submit("t");
-    RequestId id = h.submit("t");
-    CHECK(h.engine->cancel(id));
-    h.pump();
-    CHECK(h.status(id) == RequestStatus::CANCELLED);
-    h.finish(h.take());  // the blocker; the cancelled one is never dispatched
-    h.pump();
-    CHECK(h.dispatches.empty());
-    CHECK(h.settle_count[id] == 1);
-    (void)blocker;
-  }
-  SECTION("waiting for a retry") {
-    RequestId id = h.submit("t");
-    h.finish(h.take(), Outcome::fail(ErrorCode::HANDLER, "x"));
-    CHECK(h.engine->cancel(id));
-    h.advance_ms(10'000);
-    CHECK(h.dispatches.empty());
-    CHECK(h.status(id) == RequestStatus::CANCELLED);
-    CHECK(h.settle_count[id] == 1);
-  }
-  SECTION("assigned or processing") {
-    RequestId id = h.submit("t");
-    Dispatch d = h.take();
-    bool processing = GENERATE(false, true);
-    if (processing) h.engine->started(d.request, d.attempt);
-    CHECK(h.engine->cancel(id));
-    h.pump();
-    REQUIRE(h.aborts.size() == 1);
-    CHECK_FALSE(h.aborts[0].timed_out);
-    h.finish(d, Outcome::ok(nlohmann::json(1)));  // the handler returns anyway
-    CHECK(h.status(id) == RequestStatus::CANCELLED);
-    CHECK(h.settle_count[id] == 1);
-    CHECK(h.engine->worker_status()[0].inflight == 0);
-  }
-  SECTION("finished") {
-    RequestId id = h.submit("t");
-    h.finish(h.take());
-    CHECK_FALSE(h.engine->cancel(id));
-    CHECK(h.status(id) == RequestStatus::COMPLETED);
-    CHECK(h.settle_count[id] == 1);
-  }
+TEST_CASE("when no held attempt is known to have started, the oldest counts as started",
+          "[lifecycle][worker-lost]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = 2;
+  std::uint32_t bank = h.bank("b", {action("t")}, options);
+  RequestId a = h.submit("t");
+  RequestId b = h.submit("t");
+  RequestId c = h.submit("t");
+  REQUIRE(h.open_count() == 3);
+  h.engine->worker_lost(bank, 0, ErrorCode::WORKER_CRASHED, "gone");
+  h.pump();
+  CHECK(h.status(a) == RequestStatus::FAILED);
+  CHECK(h.settlement(a).error == ErrorCode::WORKER_CRASHED);
+  CHECK(h.status(b) == RequestStatus::PENDING);
+  CHECK(h.status(c) == RequestStatus::PENDING);
+  CHECK(h.info(b).attempts == 0);
+  CHECK(h.info(c).attempts == 0);
 }
 
-TEST_CASE("a lost worker fails started attempts and requeues prefetched ones", "[lifecycle][crash]") {
-  Harness h;
-  h.bank("b", 1, {action("t")}, 1, 0, /*prefetch=*/1);
-  RequestId running = h.submit("t");
-  RequestId prefetched = h.submit("t");
-  h.pump();
-  REQUIRE(h.dispatches.size() == 2);
-  h.engine->started(running, 1);
-  h.dispatches.clear();
-  h.engine->worker_lost(0, 0, ErrorCode::WORKER_CRASHED, "gone");
-  h.pump();
-  CHECK(h.status(running) == RequestStatus::FAILED);
-  CHECK(h.settled[running].error == ErrorCode::WORKER_CRASHED);
-  CHECK(h.status(prefetched) == RequestStatus::PENDING);
-  CHECK(h.dispatches.empty());  // no work for a lost worker
-  h.engine->worker_replaced(0, 0);
+TEST_CASE("requeued attempts of a lost worker go to a live worker at once",
+          "[lifecycle][worker-lost]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.workers = 2;
+  options.prefetch = 1;
+  std::uint32_t bank = h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 3; ++i) h.submit("t");
+  REQUIRE(h.open_count() == 3);
+  std::map<int, std::vector<Dispatch>> by_worker;
+  for (const auto& d : h.open) by_worker[d.worker].push_back(d);
+  REQUIRE(by_worker.size() == 2);
+  const int full = by_worker[0].size() == 2 ? 0 : 1;
+  const int other = 1 - full;
+  REQUIRE(by_worker[full].size() == 2);
+  REQUIRE(by_worker[other].size() == 1);
+  Dispatch started = by_worker[full][0];
+  Dispatch unstarted = by_worker[full][1];
+  h.start(started);
+  h.open.clear();
+
+  h.engine->worker_lost(bank, full, ErrorCode::WORKER_CRASHED, "gone");
+  CHECK(h.status(started.request) == RequestStatus::FAILED);
+  REQUIRE(h.open_count() == 1);
   Dispatch again = h.take();
-  CHECK(again.request == prefetched);
-  CHECK(again.attempt == 1);  // the requeue did not use up an attempt
-  CHECK(h.engine->worker_status()[0].restarts == 1);
-
-  SECTION("when none is known to have started, the oldest is taken as started") {
-    Harness g;
-    g.bank("b", 1, {action("t")}, 1, 0, 1);
-    RequestId a = g.submit("t");
-    RequestId b = g.submit("t");
-    g.engine->worker_lost(0, 0, ErrorCode::WORKER_CRASHED, "gone");
-    g.pump();
-    CHECK(g.status(a) == RequestStatus::FAILED);
-    CHECK(g.status(b) == RequestStatus::PENDING);
-  }
+  CHECK(again.request == unstarted.request);
+  CHECK(again.worker == other);
+  CHECK(again.attempt == 1);
 }
 
-TEST_CASE("shutdown with drain runs what is queued; without drain cancels it", "[lifecycle][shutdown]") {
-  Harness h;
-  h.bank("b", 1, {action("t")});
+// --- shutdown --------------------------------------------------------------------------
+
+TEST_CASE("shutdown(drain=true) refuses new requests and runs what is queued",
+          "[lifecycle][shutdown]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  h.bank("p", {action("u")});
+  h.engine->pause_bank("p");
   RequestId running = h.submit("t");
   RequestId queued = h.submit("t");
-  bool drain = GENERATE(true, false);
-  h.engine->shutdown(drain);
-  try {
-    h.submit("t");
-    FAIL("expected E_SHUTTING_DOWN");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::SHUTTING_DOWN);
-  }
+  RequestId on_paused = h.submit("u");
+  h.engine->shutdown(true);
+  CHECK(code_of([&] { h.engine->submit(task_spec("t")); }) == ErrorCode::SHUTTING_DOWN);
+  CHECK(h.engine->metrics().rejected == 1);
   CHECK_FALSE(h.engine->finished());
-  h.finish(h.take());
-  if (drain) {
-    CHECK(h.status(queued) == RequestStatus::ASSIGNED);
-    h.finish(h.take());
-    CHECK(h.status(queued) == RequestStatus::COMPLETED);
-  } else {
-    CHECK(h.status(queued) == RequestStatus::CANCELLED);
-    CHECK(h.settled[queued].error == ErrorCode::SHUTTING_DOWN);
+  CHECK(h.status(queued) == RequestStatus::PENDING);
+  CHECK(h.settle_count(queued) == 0);
+  std::vector<RequestId> ran;
+  for (int guard = 0; guard < 10 && h.open_count() > 0; ++guard) {
+    CHECK_FALSE(h.engine->finished());
+    Dispatch d = h.take();
+    ran.push_back(d.request);
+    h.finish(d);
   }
+  std::sort(ran.begin(), ran.end());
+  CHECK(ran == std::vector<RequestId>{running, queued, on_paused});
+  CHECK(h.status(queued) == RequestStatus::COMPLETED);
+  CHECK(h.status(on_paused) == RequestStatus::COMPLETED);
+  CHECK(h.engine->finished());
+  CHECK(h.engine->wait_finished(0));
+}
+
+TEST_CASE(
+    "shutdown(drain=false) cancels what is queued with E_SHUTTING_DOWN, running work finishes",
+    "[lifecycle][shutdown]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  RequestId running = h.submit("t");
+  RequestId queued1 = h.submit("t");
+  RequestId queued2 = h.submit("t", 9);
+  Dispatch d = h.take();
+  h.start(d);
+  h.engine->shutdown(false);
+  h.pump();
+  for (RequestId id : {queued1, queued2}) {
+    CHECK(h.status(id) == RequestStatus::CANCELLED);
+    CHECK(h.settlement(id).error == ErrorCode::SHUTTING_DOWN);
+    CHECK(h.settlement(id).status == RequestStatus::CANCELLED);
+  }
+  CHECK(h.status(running) == RequestStatus::PROCESSING);
+  CHECK(h.aborts.empty());  // running attempts are not stopped
+  CHECK_FALSE(h.engine->finished());
+  CHECK(code_of([&] { h.engine->submit(task_spec("t")); }) == ErrorCode::SHUTTING_DOWN);
+  h.finish(d, Outcome::ok(nlohmann::json("done")));
   CHECK(h.status(running) == RequestStatus::COMPLETED);
+  CHECK(h.open_count() == 0);
+  CHECK(h.engine->finished());
+  CHECK(h.settle_count(running) == 1);
+}
+
+TEST_CASE("running attempts after shutdown are still bounded by their timeouts",
+          "[lifecycle][shutdown]") {
+  bool drain = GENERATE(true, false);
+  ScriptHarness h;
+  h.bank("b", {action("t", false, 100)});
+  RequestId id = h.submit("t");
+  h.start(h.take());
+  h.engine->shutdown(drain);
+  CHECK_FALSE(h.engine->finished());
+  h.advance_ms(100);
+  CHECK(h.status(id) == RequestStatus::TIMED_OUT);
   CHECK(h.engine->finished());
 }
 
-TEST_CASE("bad submissions are rejected with stable codes and queue nothing", "[lifecycle][errors]") {
+TEST_CASE("shutting down an idle engine finishes at once", "[lifecycle][shutdown]") {
+  bool drain = GENERATE(true, false);
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  h.submit("t");
+  h.finish(h.take());
+  CHECK_FALSE(h.engine->finished());  // not before shutdown, even with nothing live
+  h.engine->shutdown(drain);
+  CHECK(h.engine->finished());
+  CHECK(code_of([&] { h.engine->submit(task_spec("t")); }) == ErrorCode::SHUTTING_DOWN);
+}
+
+// --- history ---------------------------------------------------------------------------
+
+TEST_CASE("finished requests stay queryable until history_limit newer ones finished",
+          "[lifecycle][history]") {
   EngineConfig config;
-  config.max_payload_bytes = 100;
-  Harness h(config);
-  ActionSpec typed = action("typed");
-  typed.parameters.push_back(ParamSpec{"n", ParamType::INTEGER, true, ""});
-  h.bank("b", 1, {action("t"), typed});
-  auto code_of = [&](SubmitSpec spec) {
-    try {
-      h.engine->submit(std::move(spec));
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return ErrorCode::OK;
-  };
-  SubmitSpec s;
-  s.task = "nope";
-  CHECK(code_of(s) == ErrorCode::UNKNOWN_TASK);
-  s.task = "t";
-  s.priority = 11;
-  CHECK(code_of(s) == ErrorCode::INVALID_ARGUMENT);
-  s.priority = -1;
-  CHECK(code_of(s) == ErrorCode::INVALID_ARGUMENT);
-  s.priority = 5;
-  s.timeout_ms = -1;
-  CHECK(code_of(s) == ErrorCode::INVALID_ARGUMENT);
-  s.timeout_ms.reset();
-  s.retries = 1000;
-  CHECK(code_of(s) == ErrorCode::INVALID_ARGUMENT);
-  s.retries.reset();
-  s.payload_bytes = 101;
-  CHECK(code_of(s) == ErrorCode::PAYLOAD_TOO_LARGE);
-  s.payload_bytes = 0;
-  s.bank = "zzz";
-  CHECK(code_of(s) == ErrorCode::UNKNOWN_BANK);
-  SubmitSpec typed_spec;
-  typed_spec.task = "typed";
-  typed_spec.params = nlohmann::json{{"n", "x"}};
-  CHECK(code_of(typed_spec) == ErrorCode::INVALID_PARAMS);
-  CHECK(h.engine->metrics().total_requests == 0);
-  CHECK(h.engine->metrics().rejected == 8);
-  h.pump();
-  CHECK(h.dispatches.empty());
+  config.history_limit = 5;
+  ScriptHarness h(config);
+  BankOptions options;
+  options.workers = 2;
+  h.bank("b", {action("t")}, options);
+  RequestId live = h.submit("t");
+  Dispatch held = h.take();  // stays live throughout
+  std::vector<RequestId> done;
+  for (int i = 0; i < 8; ++i) {
+    done.push_back(h.submit("t"));
+    h.finish(h.take());
+  }
+  for (int i = 0; i < 3; ++i)
+    CHECK_FALSE(h.engine->request(done[static_cast<std::size_t>(i)]).has_value());
+  for (int i = 3; i < 8; ++i)
+    CHECK(h.engine->request(done[static_cast<std::size_t>(i)]).has_value());
+  CHECK(h.engine->request(live).has_value());
+  CHECK(h.engine->metrics().stored_requests == 6);
+  // Evicted requests can no longer be cancelled (they are unknown), and settled only once.
+  CHECK_FALSE(h.engine->cancel(done[0]));
+  for (RequestId id : done) CHECK(h.settle_count(id) == 1);
+  h.finish(held);
+  CHECK(h.engine->metrics().stored_requests == 5);
+  CHECK_FALSE(h.engine->request(done[3]).has_value());
+}
+
+TEST_CASE("a result that arrives past the deadline is a timeout even before the timer fires",
+          "[lifecycle][timeout]") {
+  ScriptHarness h;
+  h.bank("b", {action("t", false, 10)});
+  RequestId id = h.submit("t");
+  Dispatch d = h.take();
+  h.clock->advance_ns(10 * NS_PER_MS);  // no tick(): the timer has not fired
+  h.finish(d, Outcome::ok(nlohmann::json(1)));
+  CHECK(h.status(id) == RequestStatus::TIMED_OUT);
+  CHECK(h.settlement(id).error == ErrorCode::TIMEOUT);
+  h.advance_ns(0);  // the stale timer changes nothing
+  CHECK(h.settle_count(id) == 1);
 }

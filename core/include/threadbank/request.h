@@ -51,7 +51,8 @@ struct RequestRecord {
   std::int64_t timeout_ns = 0;    ///< per attempt, 0 = none
   /// Time of the latest entry into each status (ns since epoch, 0 = never).
   std::array<std::int64_t, REQUEST_STATUS_COUNT> at_ns{};
-  std::int64_t enqueued_ns = 0;  ///< latest (re)queue time; aging counts from here
+  std::int64_t submitted_ns = 0;  ///< when it was accepted (date-range queries use this)
+  std::int64_t enqueued_ns = 0;   ///< latest (re)queue time; aging counts from here
 };
 
 /// @brief A request as presented to callers (strings resolved).

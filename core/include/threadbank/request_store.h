@@ -56,7 +56,17 @@ struct QueryResult {
 struct StoredRequest {
   RequestRecord record;
   std::shared_ptr<const nlohmann::json> params;  ///< native actions only
-  std::string error_message;                     ///< failed, cancelled, timed out
+  /// Failed, cancelled or timed out requests only; a pointer keeps queued requests small.
+  std::unique_ptr<std::string> error_message;
+
+  const std::string& message() const {
+    static const std::string NONE;
+    return error_message ? *error_message : NONE;
+  }
+  void set_message(std::string text) {
+    if (text.empty()) error_message.reset();
+    else error_message = std::make_unique<std::string>(std::move(text));
+  }
 };
 
 /// @brief Not thread-safe; the engine guards it.
