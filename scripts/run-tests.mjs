@@ -40,7 +40,7 @@ function ctestSuite(name, dir, env = {}) {
 }
 
 function vitestSuite(name, args = []) {
-  const report = join(root, 'build', `${name}.json`);
+  const report = join(root, 'build', `vitest-${name}.json`);
   return {
     name,
     command: ['node', join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],

@@ -1,26 +1,94 @@
-/** defineWorker() for worker scripts running in a browser's Web Worker. */
+/**
+ * `threadbank/worker` in browsers: defineWorker() for worker scripts that threadbank runs in
+ * Web Workers (module workers). Same exports as worker-node.ts; no Node imports, so
+ * bundlers can follow it into a worker chunk.
+ */
+import { describe, ThreadbankError } from './errors.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
-import { runWorker, transfer } from './worker-runtime.js';
+import { checkHandlers, runWorker, transfer } from './worker-runtime.js';
 import type { HandlerMap } from './worker-types.js';
 
 export { transfer };
-export type { Handler, HandlerContext, HandlerMap } from './worker-types.js';
+export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, WorkerActions } from './worker-types.js';
 
-/** Declares this worker's actions. Call once, at the top level of the worker script. */
-export function defineWorker<H extends HandlerMap>(handlers: H): H {
-  const scope = globalThis as unknown as {
-    postMessage(message: unknown, transfer?: Transferable[]): void;
-    addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
+/** Test mode registers handlers here instead of starting a worker (see testing.ts). */
+const TEST_HOOK = Symbol.for('threadbank.testWorkerHook');
+
+/** The parts of a dedicated worker's global scope this file uses. */
+interface WorkerScope {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
+  addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+}
+
+let defined = false;
+
+function workerScope(): WorkerScope | undefined {
+  // WorkerGlobalScope exists only inside workers; the main thread has a window instead.
+  const scopeClass = (globalThis as { WorkerGlobalScope?: abstract new () => unknown }).WorkerGlobalScope;
+  if (typeof scopeClass !== 'function' || !(globalThis instanceof scopeClass)) return undefined;
+  const scope = globalThis as unknown as Partial<WorkerScope>;
+  return typeof scope.postMessage === 'function' && typeof scope.addEventListener === 'function' ? (scope as WorkerScope) : undefined;
+}
+
+/**
+ * A macrotask through a MessageChannel: it runs after the current message and its
+ * microtasks without the 4 ms clamp nested setTimeout(0) gets in browsers, so results that
+ * finish in the same turn share one 'done' (see worker-runtime.ts).
+ */
+function macrotaskScheduler(): (callback: () => void) => void {
+  const channel = new MessageChannel();
+  let pending: (() => void)[] = [];
+  channel.port1.onmessage = () => {
+    const callbacks = pending;
+    pending = [];
+    for (const callback of callbacks) callback();
   };
-  if (typeof scope.postMessage !== 'function' || typeof (globalThis as { document?: unknown }).document !== 'undefined') {
-    throw new Error('defineWorker() must run inside a Web Worker started by threadbank');
+  return (callback) => {
+    pending.push(callback);
+    if (pending.length === 1) channel.port2.postMessage(null);
+  };
+}
+
+/**
+ * Declares this worker's actions: call once, at the top level of the worker script. Each
+ * handler is `(params, ctx) => result` (or a promise of one); see worker-scripts/template.js.
+ * Returns `handlers`, so `typeof` it can type a client.
+ */
+export function defineWorker<H extends HandlerMap>(handlers: H): H {
+  checkHandlers(handlers);
+  const hook = (globalThis as Record<symbol, ((handlers: HandlerMap) => void) | undefined>)[TEST_HOOK];
+  if (hook) {
+    hook(handlers);
+    return handlers;
   }
+  const scope = workerScope();
+  if (scope === undefined) {
+    throw new ThreadbankError('E_INVALID_ARGUMENT', 'defineWorker() must run inside a worker started by threadbank (this is not a Web Worker; pass the script to a bank instead of importing it)');
+  }
+  if (defined) {
+    // A second call would answer every task twice.
+    throw new ThreadbankError('E_INVALID_ARGUMENT', 'defineWorker() was already called in this worker; define all actions in one call');
+  }
+  defined = true;
+  // As in Node, a stray rejection is a crash: rethrown, it reaches the Worker's 'error'
+  // event on the host, which replaces the worker. A script that handles rejections itself
+  // calls preventDefault() in its own listener (before or after this one: the check waits
+  // until the event has been dispatched) and keeps its worker.
+  scope.addEventListener('unhandledrejection', (event) => {
+    queueMicrotask(() => {
+      if (event.defaultPrevented) return;
+      const reason: unknown = event.reason;
+      throw reason instanceof Error ? reason : new Error(`a promise was rejected and nothing handled it: ${describe(reason)}`);
+    });
+  });
   runWorker(
     {
       post: (message: WorkerMessage, transferList?: Transferable[]) => scope.postMessage(message, transferList ?? []),
       onMessage: (callback) => scope.addEventListener('message', (event) => callback(event.data)),
     },
     handlers,
+    { schedule: macrotaskScheduler() },
   );
   return handlers;
 }

@@ -2,11 +2,14 @@
 // outside the repository (the install builds the addon with the local toolchain), and run
 // an ES module script and a CommonJS script that use a script bank and a native bank.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { serve } from '../browser/serve.mjs';
 
 const root = resolve(__dirname, '..', '..');
 let project: string;
@@ -86,5 +89,49 @@ await manager.shutdown();
     );
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', private: true, type: 'module' }));
     expect(JSON.parse(run('node', ['template.mjs'], project))).toEqual({ ok: true });
+  });
+
+  it('bundles with Vite and runs in Chromium, native and script banks', async () => {
+    const app = join(project, 'vite-app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+    writeFileSync(join(app, 'worker.js'), `import { defineWorker } from 'threadbank/worker';\ndefineWorker({ shout: ({ text }) => text.toUpperCase() });\n`);
+    writeFileSync(
+      join(app, 'main.js'),
+      `import { createWorkerManager } from 'threadbank';
+const manager = await createWorkerManager({ banks: [
+  { bankId: 'native', builtin: 'basic' },
+  // The factory form: Vite follows new Worker(new URL(...), { type: 'module' }) and bundles the worker's imports.
+  { bankId: 'words', script: () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }) },
+] });
+const sum = await manager.submitRequest('add', { a: 20, b: 22 });
+const loud = await manager.submitRequest('shout', { text: 'bundled' });
+window.__result = { sum, loud, isolated: crossOriginIsolated };
+`,
+    );
+    // Vite comes from this repository's dev dependencies; the app resolves threadbank from
+    // the installed tarball in the project's node_modules.
+    run('node', [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error', '--outDir', join(app, 'dist')], app);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      for (const isolated of [true, false]) {
+        const server = await serve(join(app, 'dist'), { isolated });
+        try {
+          const page = await browser.newPage();
+          const errors: string[] = [];
+          page.on('pageerror', (e) => errors.push(e.message));
+          await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/index.html`);
+          await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, null, { timeout: 30_000 }).catch(() => {
+            throw new Error(`the bundled app did not finish: ${errors.join('; ')}`);
+          });
+          expect(await page.evaluate(() => (window as { __result?: unknown }).__result)).toEqual({ sum: { result: 42 }, loud: 'BUNDLED', isolated });
+          await page.close();
+        } finally {
+          server.close();
+        }
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -10,6 +10,19 @@ type Factory = (options: Record<string, unknown>) => Promise<WasmModule>;
 
 let loaded: Promise<CoreModule> | undefined;
 
+/**
+ * Bundlers inline small assets as data: URLs. A worker started from one has an opaque
+ * origin and cannot import the loader from the page's origin, so it becomes a blob: URL,
+ * which keeps the page's origin.
+ */
+function sameOriginScript(url: string): string {
+  if (!url.startsWith('data:')) return url;
+  const comma = url.indexOf(',');
+  const body = url.slice(comma + 1);
+  const text = url.slice(0, comma).endsWith(';base64') ? atob(body) : decodeURIComponent(body);
+  return URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+}
+
 /** Whether this page can run the pthread build. */
 export function canUseThreads(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
@@ -19,11 +32,31 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
   if (!loaded) {
     const threads = options.threads ?? canUseThreads();
     loaded = (async () => {
-      const factory = threads
-        ? ((await import('../../../build/wasm-threads/threadbank-web.js' as string)) as { default: Factory }).default
-        : ((await import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string)) as { default: Factory }).default;
-      // Pthread workers are started up front, so the core never waits for one to load.
-      return wasmCore(await factory({ threadbankThreads: options.workers ?? 8 }));
+      // Every file is named with new URL(literal, import.meta.url) so bundlers emit it and
+      // rewrite the URL; Emscripten then gets them through locateFile.
+      let factory: Factory;
+      let files: Record<string, string>;
+      if (threads) {
+        factory = ((await import('../../../build/wasm-threads/threadbank-web.js' as string)) as { default: Factory }).default;
+        files = {
+          wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
+          worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
+          // Each pthread worker imports the loader again; after bundling, the bundled copy
+          // is not importable on its own, so workers get the original file (an asset).
+          main: new URL('../../../build/wasm-threads/threadbank-web.js', import.meta.url).href,
+        };
+      } else {
+        factory = ((await import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string)) as { default: Factory }).default;
+        files = { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href };
+      }
+      const module = await factory({
+        locateFile: (path: string, prefix: string) =>
+          path.endsWith('.wasm') ? files.wasm : path.endsWith('.worker.js') ? (files.worker ?? prefix + path) : prefix + path,
+        mainScriptUrlOrBlob: files.main,
+        // Pthread workers are started up front, so the core never waits for one to load.
+        threadbankThreads: options.workers ?? 8,
+      });
+      return wasmCore(module);
     })();
   }
   return loaded;
