@@ -19,6 +19,9 @@ class Clock {
 };
 
 /// @brief Real time: std::chrono::steady_clock anchored to system_clock once at creation.
+/// Readings never decrease across threads either: some platforms' per-thread clocks
+/// disagree slightly (wasm pthreads each derive time from their own Web Worker), and a
+/// duration measured from one thread to another must not come out negative.
 class SteadyClock final : public Clock {
  public:
   SteadyClock();
@@ -26,6 +29,7 @@ class SteadyClock final : public Clock {
 
  private:
   std::int64_t epoch_offset_ns_;
+  mutable std::atomic<std::int64_t> last_ns_{0};
 };
 
 /// @brief Time that moves only when told to. Thread-safe.

@@ -1,0 +1,3 @@
+import { defineWorker } from 'threadbank/worker';
+
+defineWorker({ add: ({ a, b }) => ({ result: a + b }) });
