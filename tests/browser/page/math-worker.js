@@ -14,6 +14,20 @@ defineWorker({
   },
   waitForAbort: (_params, ctx) =>
     new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ aborted: true }))),
+  // For the chaos check: each mode is one way a handler can go wrong.
+  chaos: async ({ mode, value }, ctx) => {
+    if (mode === 'throw') throw new Error('chaos: handler failure');
+    if (mode === 'crash') {
+      // An error thrown outside any handler reaches the Worker's 'error' event: a crash.
+      setTimeout(() => {
+        throw new Error('chaos: worker crash');
+      });
+      return new Promise(() => {});
+    }
+    if (mode === 'hang') for (;;) spins++;
+    if (mode === 'flaky' && ctx.attempt === 1) throw new Error('chaos: first attempt fails');
+    return value;
+  },
   progress: (_params, ctx) => {
     ctx.progress(1);
     ctx.progress(2);

@@ -124,5 +124,63 @@ await test('a 10k-request burst completes with every result right', async () => 
   values.forEach((value, n) => expect(value, { result: (n % 500) + Math.floor(n / 500) }, `result ${n}`));
 });
 
+await test('chaos: 10k requests with crashes, hangs, failures, retries and cancellations settle once', async () => {
+  const manager = await createWorkerManager({
+    maxQueue: 0,
+    retryBaseMs: 1,
+    cancelGraceMs: 20,
+    banks: [
+      { bankId: 'chaos', script, workerCount: 2, manifest: { name: 'chaos', actions: [{ actionId: 'chaos', retryable: true }] } },
+      { bankId: 'native', builtin: 'basic', workerCount: 2 },
+    ],
+  });
+  let seed = 20261125;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const counts = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, wrong: 0, twice: 0 };
+  const settled = new Uint8Array(10_000);
+  const requests = [];
+  for (let i = 0; i < 10_000; i++) {
+    const roll = random();
+    const mode = roll < 0.001 ? 'crash' : roll < 0.002 ? 'hang' : roll < 0.03 ? 'throw' : roll < 0.06 ? 'flaky' : 'ok';
+    const controller = random() < 0.03 ? new AbortController() : undefined;
+    const native = random() < 0.3;
+    const request = native
+      ? manager.submitRequest('add', { a: i, b: 1 }, { bankId: 'native', signal: controller?.signal })
+      : manager.submitRequest('chaos', { mode, value: i }, { bankId: 'chaos', signal: controller?.signal, timeout: mode === 'hang' || mode === 'crash' ? 100 : 5_000, retries: random() < 0.5 ? 0 : 2 });
+    const expected = JSON.stringify(native ? { result: i + 1 } : i);
+    requests.push(
+      request.then(
+        (value) => {
+          if (settled[i]++) counts.twice++;
+          counts.completed++;
+          if (JSON.stringify(value) !== expected) counts.wrong++;
+        },
+        (error) => {
+          if (settled[i]++) counts.twice++;
+          if (error.code === 'E_CANCELLED') counts.cancelled++;
+          else if (error.code === 'E_TIMEOUT') counts.timedOut++;
+          else counts.failed++;
+        },
+      ),
+    );
+    if (controller) {
+      if (random() < 0.5) controller.abort();
+      else setTimeout(() => controller.abort(), Math.floor(random() * 5));
+    }
+    if (i % 1_000 === 999) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await Promise.all(requests);
+  const m = manager.getSystemMetrics();
+  const restarts = manager.getWorkerStatus().reduce((n, w) => n + w.restarts, 0);
+  await manager.shutdown();
+  if (restarts === 0) throw new Error('expected crashed and hung workers to be replaced');
+  expect([counts.twice, counts.wrong, settled.every((n) => n === 1)], [0, 0, true], 'settled once, right values');
+  expect(
+    [m.completedRequests, m.failedRequests, m.cancelledRequests, m.timedOutRequests, m.queueDepth, m.inFlight],
+    [counts.completed, counts.failed, counts.cancelled, counts.timedOut, 0, 0],
+    'metrics equal what was observed',
+  );
+});
+
 window.__threadbankResults = { isolated: window.crossOriginIsolated === true, longestTaskMs, longTasks, results };
 log('done');
