@@ -116,6 +116,7 @@ struct Engine::Impl {
 
   Outbox outbox;
   bool outbox_signaled = false;
+  std::mutex listener_mutex;  // guards outbox_listener and serializes its calls
   std::function<void()> outbox_listener;
   std::uint32_t event_mask = 0;
 
@@ -400,17 +401,20 @@ struct Engine::Impl {
       { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
       timer_cv.notify_one();
     }
-    if (fx.became_finished) finished_cv.notify_all();
     if (fx.signal_outbox) {
-      std::function<void()> listener;
+      // The listener runs under its own mutex (never the engine's): set_outbox_listener()
+      // takes it too, so once that returns the old listener is not running and never will.
+      std::lock_guard<std::mutex> calling(listener_mutex);
+      bool signal = false;
       {
         std::lock_guard<std::mutex> lock(mutex);
-        if (outbox_signaled || outbox.empty()) return;
-        outbox_signaled = true;
-        listener = outbox_listener;
+        signal = !outbox_signaled && !outbox.empty();
+        if (signal) outbox_signaled = true;
       }
-      if (listener) listener();
+      if (signal && outbox_listener) outbox_listener();
     }
+    // Last, so a thread woken by wait_finished() sees every listener call already made.
+    if (fx.became_finished) finished_cv.notify_all();
   }
 
   void timer_loop() {
@@ -1056,7 +1060,7 @@ void Engine::drain_outbox(Outbox& out) {
 }
 
 void Engine::set_outbox_listener(std::function<void()> listener) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::lock_guard<std::mutex> lock(impl_->listener_mutex);
   impl_->outbox_listener = std::move(listener);
 }
 

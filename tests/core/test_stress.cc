@@ -176,4 +176,6 @@ TEST_CASE("requests from 4 threads over 4 native workers each settle exactly onc
 
   engine.shutdown(true);
   CHECK(engine.wait_finished(1'000));
+  // The listener touches wake/wake_mutex, which die before the engine: stop it first.
+  engine.set_outbox_listener(nullptr);
 }

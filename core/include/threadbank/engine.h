@@ -166,8 +166,12 @@ class Engine {
   // --- outbox -----------------------------------------------------------------------
   /// @brief Takes everything pending for the binding.
   void drain_outbox(Outbox& out);
-  /// @brief Called (outside the lock, on whichever thread caused it) when the outbox goes
-  /// from empty to non-empty. Bindings use it to schedule one drain.
+  /// @brief Called (outside the engine's lock, on whichever thread caused it) when the
+  /// outbox goes from empty to non-empty. Bindings use it to schedule one drain. Calls are
+  /// serialized, and once this returns the previous listener is not running and will not
+  /// be called again, so clear it (nullptr) before destroying what it touches. The
+  /// listener must only signal (wake a thread, post to a loop): it must not call back into
+  /// the engine, which may be calling it.
   void set_outbox_listener(std::function<void()> listener);
   void set_event_mask(std::uint32_t mask);
 
