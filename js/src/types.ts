@@ -50,7 +50,11 @@ export interface ScriptBankOptions extends BankCommon {
   script: WorkerScript;
   /** What the script's handlers do; default: one action per handler the script defines. */
   manifest?: WorkerManifest;
-  /** Attempts queued inside each worker beyond those running, so it never idles. Default 1. */
+  /**
+   * Attempts queued inside each worker beyond those running, so it never idles and tiny
+   * tasks travel several to a message. Default 8; use 0 for long tasks, so a waiting
+   * request goes to whichever worker frees first.
+   */
   prefetch?: number;
 }
 
