@@ -1,0 +1,2 @@
+// tinypool worker: named exports, selected with run(data, { name }).
+export { add, burn, jsonLoop } from './handlers.mjs';
