@@ -10,7 +10,8 @@
 //
 //   node bench/node/run.mjs [--rounds 3] [--workers 2] [--seconds 3] [--inflight 256]
 //     [--shape-tasks 100000] [--shape-size 1000] [--burn-tasks 300] [--burn-iterations 2000000]
-//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--only a,b,c,d,e] [--libs name,...] [--write]
+//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch 1]
+//     [--only a,b,c,d,e] [--libs name,...] [--write]
 //
 // Workloads:
 //   a  tiny task {a:4,b:6} add, closed loop with --inflight requests in flight for --seconds
@@ -59,6 +60,8 @@ const DEFAULTS = {
   // workerpool slow down quadratically with their queue length and would take many minutes.
   'queued-timeout': 75,
   warmup: 0.5,
+  // The script bank's prefetch (attempts queued inside each worker beyond the running one).
+  prefetch: 1,
   only: 'a,b,c,d,e',
   libs: '',
   child: '',
@@ -93,18 +96,19 @@ function parseArgs(argv) {
 // --- libraries ----------------------------------------------------------------------------
 
 /**
- * Each library behind one shape: create({workers, maxQueue}) -> {run(name, data), destroy()}.
+ * Each library behind one shape: create({workers, maxQueue, prefetch}) -> {run(name, data), destroy()}.
  * Options are each library's defaults except the worker count (fixed, min = max) and, for
- * threadbank, a queue limit high enough for workloads b and d.
+ * threadbank, a queue limit high enough for workloads b and d and the script bank's prefetch
+ * (--prefetch).
  */
 const LIBRARIES = {
   threadbank: {
     label: 'threadbank (script bank)',
     actions: ['add', 'jsonLoop', 'burn'],
-    async create({ workers, maxQueue }) {
+    async create({ workers, maxQueue, prefetch }) {
       const manager = await createWorkerManager({
         maxQueue: Math.max(100_000, maxQueue),
-        banks: [{ bankId: 'bench', script: new URL('threadbank.mjs', WORKERS), workerCount: workers, prefetch: 1 }],
+        banks: [{ bankId: 'bench', script: new URL('threadbank.mjs', WORKERS), workerCount: workers, prefetch }],
       });
       return { run: (name, data) => manager.submitRequest(name, data), destroy: () => manager.shutdown() };
     },
@@ -197,9 +201,11 @@ async function destroy(name, pool, ms = 10_000) {
   if (stuck) log(`  (${name}: destroy() did not settle within ${ms} ms; moving on)`);
 }
 
+let scriptPrefetch = DEFAULTS.prefetch;
+
 async function withPool(name, config, body) {
   gc();
-  const pool = await LIBRARIES[name].create(config);
+  const pool = await LIBRARIES[name].create({ prefetch: scriptPrefetch, ...config });
   try {
     return await body(pool);
   } finally {
@@ -331,7 +337,7 @@ async function burnRound(name, options, expected) {
 async function startupRound(name, options) {
   gc();
   const start = performance.now();
-  const pool = await LIBRARIES[name].create({ workers: options.workers, maxQueue: 0 });
+  const pool = await LIBRARIES[name].create({ workers: options.workers, maxQueue: 0, prefetch: scriptPrefetch });
   const value = await pool.run('add', { a: 4, b: 6 });
   const ms = performance.now() - start;
   await destroy(name, pool);
@@ -447,6 +453,7 @@ function environment(commandLine) {
 async function main() {
   const argv = process.argv.slice(2);
   const options = parseArgs(argv);
+  scriptPrefetch = options.prefetch;
   if (options.child === 'queued') return queuedChild(options);
 
   const only = new Set(options.only.split(','));
@@ -538,7 +545,7 @@ function report(options, env, results, totalS) {
   out.push(`- command: \`${env.command}\``);
   out.push(
     `- every number below comes from this one run: ${rounds} rounds, libraries alternating (order rotated each round), one pool at a time, ` +
-      `${options.workers} workers unless noted, each library's default options otherwise (threadbank script bank: prefetch 1). ` +
+      `${options.workers} workers unless noted, each library's default options otherwise (threadbank script bank: prefetch ${options.prefetch}). ` +
       `Cells are the median over rounds with the range (min - max) in brackets; ratios are of medians.`,
   );
   out.push('');
@@ -592,8 +599,12 @@ function report(options, env, results, totalS) {
     out.push('');
     out.push(
       `The native bank runs the basic pack's C++ actions on the core's own threads; peers (and the threadbank script bank) run the same work in JS. ` +
-        `Tiny add: the closed loop of table a. CPU task: ${fmtInt(options['burn-tasks'])} \`burn\` tasks of ${fmtInt(options['burn-iterations'])} ` +
-        `xorshift64 rounds submitted at once (in JS on two uint32 halves; every library's result is checked against the native one). Higher is better.`,
+        `Tiny add: the closed loop of table a.` +
+        (Object.keys(results.c).length > 0
+          ? ` CPU task: ${fmtInt(options['burn-tasks'])} \`burn\` tasks of ${fmtInt(options['burn-iterations'])} ` +
+            `xorshift64 rounds submitted at once (in JS on two uint32 halves; every library's result is checked against the native one).`
+          : '') +
+        ' Higher is better.',
     );
     out.push('');
     const rows = [];

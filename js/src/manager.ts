@@ -299,8 +299,11 @@ export class WorkerManager {
   /** Keeps the JS side of an accepted request until the core settles it. */
   private track(id: number, job: Job, settle: Settle): void {
     const { signal } = job.options;
+    // A plain literal with every field, always in the same order: a spread here gave each
+    // entry a fresh hidden class and cost several microseconds per request.
     const entry: Pending = {
-      ...settle,
+      resolve: settle.resolve,
+      reject: settle.reject,
       taskId: job.taskId,
       params: job.params,
       transfer: job.options.transfer,
