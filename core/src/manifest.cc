@@ -185,8 +185,15 @@ std::string describe_json_type(const json& value) {
     case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
     case json::value_t::string: {
       auto text = value.get<std::string>();
-      if (text.size() > 40) text = text.substr(0, 40) + "...";
-      return "the string " + json(text).dump();
+      if (text.size() > 40) {
+        // Cut on a character boundary: never inside a UTF-8 sequence (continuation bytes
+        // are 10xxxxxx).
+        std::size_t cut = 40;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        text = text.substr(0, cut) + "...";
+      }
+      // Input may hold invalid UTF-8; a message must still be produced, not an exception.
+      return "the string " + json(text).dump(-1, ' ', false, json::error_handler_t::replace);
     }
     default: return "the number " + value.dump();
   }

@@ -587,3 +587,17 @@ TEST_CASE("validate_params: no declared params accepts any object, undeclared fi
   CHECK(params_error_of(declared, json::parse(R"({"n": 1, "extra": "fine", "more": {"x": []}})"))
             .first == ErrorCode::OK);
 }
+
+TEST_CASE("messages quote long strings with invalid or cut UTF-8 safely", "[manifest]") {
+  // A long string whose 40th byte falls inside a two-byte character, and invalid UTF-8:
+  // both must give E_INVALID_MANIFEST with a message, never another exception.
+  std::string text = std::string("\"") + std::string(39, 'a') + "\xc5\xbc tail\"";
+  for (const std::string& input : {text, std::string("\"\xff\xfe\"")}) {
+    try {
+      parse_manifest_text(input);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::INVALID_MANIFEST);
+    }
+  }
+}
