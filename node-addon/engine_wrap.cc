@@ -1,5 +1,8 @@
 #include "engine_wrap.h"
 
+#include <optional>
+#include <vector>
+
 #include "convert.h"
 #include "views.h"
 
@@ -215,11 +218,22 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   });
 }
 
+// workerLost(bank, worker, code, message, runningIds?, runningAttempts?): without the
+// arrays the host does not know what the worker was running.
 Napi::Value EngineWrap::worker_lost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
+    std::optional<std::vector<AttemptRef>> running;
+    if (info.Length() > 5 && info[4].IsArray() && info[5].IsArray()) {
+      auto ids = info[4].As<Napi::Array>();
+      auto attempts = info[5].As<Napi::Array>();
+      running.emplace();
+      for (std::uint32_t i = 0; i < ids.Length(); ++i) {
+        running->emplace_back(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))));
+      }
+    }
     engine(env).worker_lost(u32(info[0]), i32(info[1]), code_at(info[2]),
-                            info[3].As<Napi::String>().Utf8Value());
+                            info[3].As<Napi::String>().Utf8Value(), running ? &*running : nullptr);
     return env.Undefined();
   });
 }

@@ -7,7 +7,9 @@
 #include <emscripten/threading.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "threadbank/builtin_pack.h"
 #include "threadbank/engine.h"
@@ -112,8 +114,19 @@ class WasmEngine {
     });
   }
 
-  void worker_lost(int bank, int worker, int code, const std::string& message) {
-    guard([&] { engine().worker_lost(static_cast<std::uint32_t>(bank), worker, code_at(code), message); });
+  // `running_text`: JSON [[id, attempt], ...] of what the worker was running, or "" when
+  // the host does not know.
+  void worker_lost(int bank, int worker, int code, const std::string& message, const std::string& running_text) {
+    guard([&] {
+      std::optional<std::vector<AttemptRef>> running;
+      if (!running_text.empty()) {
+        running.emplace();
+        for (const auto& pair : json::parse(running_text)) {
+          running->emplace_back(pair.at(0).get<RequestId>(), pair.at(1).get<std::uint8_t>());
+        }
+      }
+      engine().worker_lost(static_cast<std::uint32_t>(bank), worker, code_at(code), message, running ? &*running : nullptr);
+    });
   }
 
   void worker_replaced(int bank, int worker) {

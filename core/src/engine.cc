@@ -35,7 +35,7 @@ RequestStatus final_status_for(ErrorCode code) {
 }
 
 struct WorkerRuntime {
-  std::vector<std::pair<RequestId, std::uint8_t>> held;  // attempts on this worker, oldest first
+  std::vector<AttemptRef> held;  // attempts on this worker, oldest first
   std::uint64_t assigned = 0;
   std::uint64_t completed = 0;
   std::uint64_t failed = 0;
@@ -859,7 +859,7 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
 }
 
 void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCode reason,
-                         const std::string& message) {
+                         const std::string& message, const std::vector<AttemptRef>* running) {
   auto& m = *impl_;
   Impl::Effects fx;
   {
@@ -880,28 +880,38 @@ void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCod
         any_started = true;
       }
     }
+    std::vector<StoredRequest*> requeue;
     bool first = true;
-    for (const auto& [id, attempt] : held) {
+    for (const auto& held_attempt : held) {
+      const auto& [id, attempt] = held_attempt;
       m.release(bank_index, worker, id, attempt, now, fx);
       StoredRequest* s = m.store.find(id);
       bool oldest = first;
       first = false;
       if (s == nullptr || s->record.attempts != attempt) continue;
       RequestRecord& r = s->record;
-      bool ran = r.status == RequestStatus::PROCESSING ||
-                 (r.status == RequestStatus::ASSIGNED && oldest && !any_started);
+      if (r.status != RequestStatus::ASSIGNED && r.status != RequestStatus::PROCESSING) continue;
+      bool ran = running != nullptr
+                     ? std::find(running->begin(), running->end(), held_attempt) != running->end()
+                     : r.status == RequestStatus::PROCESSING || (oldest && !any_started);
       if (ran) {
         ++w.failed;
         m.attempt_failed(*s, reason, message, now, fx);
-      } else if (r.status == RequestStatus::ASSIGNED) {
-        // Never started: back to the head of its level, the attempt not counted.
-        --r.attempts;
-        --m.inflight_total;
-        ++m.pending_total;
-        r.status = RequestStatus::PENDING;
-        r.worker = -1;
-        m.enqueue(*s, now, true);
+      } else {
+        requeue.push_back(s);
       }
+    }
+    // Never started, or finished with the result lost with the worker: back to the head of
+    // their level in their old order (hence pushed front last to first), the attempt not
+    // counted.
+    for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) {
+      RequestRecord& r = (*it)->record;
+      --r.attempts;
+      --m.inflight_total;
+      ++m.pending_total;
+      r.status = RequestStatus::PENDING;
+      r.worker = -1;
+      m.enqueue(**it, now, true);
     }
     m.emit_worker(fx, bank_index, worker, WorkerState::LOST, now);
     m.pump(bank_index, now, fx);

@@ -59,7 +59,11 @@ export interface NativeEngine {
   cancel(id: number, code?: number, message?: string): boolean;
   started(ids: number[], attempts: number[]): void;
   completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[]): void;
-  workerLost(bank: number, worker: number, code: number, message: string): void;
+  /**
+   * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
+   * knows (shared progress memory); without them the core blames what was reported started.
+   */
+  workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void;
   workerReplaced(bank: number, worker: number): void;
   bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void;
   setConcurrency(bankId: string, limit: number): void;

@@ -185,8 +185,8 @@ export class WorkerManager {
       cancelGraceMs: this.options.cancelGraceMs,
       onMessage: (worker, message) => this.onWorkerMessage(scriptBank, worker, message),
       onStarted: (ids, attempts) => this.engine.started(ids, attempts),
-      onLost: (worker, message) => {
-        this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message);
+      onLost: (worker, message, running) => {
+        this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message, running.ids, running.attempts);
         this.flush();
       },
       onReplaced: (worker) => {

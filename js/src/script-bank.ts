@@ -2,7 +2,7 @@
  * The workers of one script bank, from the host's side: batching attempts into messages,
  * knowing which attempts a worker has started, replacing workers that die or hang.
  */
-import type { HostMessage, TaskMessage, WorkerMessage } from './protocol.js';
+import { RunningRecord, type HostMessage, type TaskMessage, type WorkerMessage } from './protocol.js';
 import type { ScriptHost, ScriptWorkerHandle } from './script-host.js';
 import type { WorkerScript } from './types.js';
 
@@ -17,7 +17,8 @@ export interface ScriptBankOptions {
   onMessage(worker: number, message: WorkerMessage): void;
   /** These attempts began running (workers run what they hold in order). */
   onStarted(ids: number[], attempts: number[]): void;
-  onLost(worker: number, message: string): void;
+  /** A worker died or was given up; `running` is what it was running at the time. */
+  onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }): void;
   onReplaced(worker: number): void;
   /** No worker can be started any more. */
   onBroken(message: string): void;
@@ -34,8 +35,10 @@ interface Slot {
   generation: number;
   /** Attempts sent to the worker and not yet answered, in the order sent. */
   held: Held[];
-  /** How many of `held` (from the front) are running. */
+  /** How many of `held` (from the front) are running, as far as the order tells. */
   running: number;
+  /** What the worker records as running, where memory can be shared. */
+  record: RunningRecord | undefined;
   outgoing: TaskMessage[];
   transfer: Transferable[];
   failedStarts: number;
@@ -54,7 +57,7 @@ export class ScriptBank {
 
   constructor(private readonly options: ScriptBankOptions) {
     for (let i = 0; i < options.workerCount; i++) {
-      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, outgoing: [], transfer: [], failedStarts: 0, graceTimers: new Map() });
+      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], transfer: [], failedStarts: 0, graceTimers: new Map() });
     }
   }
 
@@ -202,7 +205,14 @@ export class ScriptBank {
       },
     });
     slot.handle = handle;
-    handle.post({ type: 'init', maxConcurrentTasks: this.options.maxConcurrentTasks });
+    slot.record = RunningRecord.create(this.options.maxConcurrentTasks);
+    try {
+      handle.post({ type: 'init', maxConcurrentTasks: this.options.maxConcurrentTasks, running: slot.record?.buffer });
+    } catch {
+      // The shared memory could not be sent (a host without it): go by order instead.
+      slot.record = undefined;
+      handle.post({ type: 'init', maxConcurrentTasks: this.options.maxConcurrentTasks });
+    }
     return handle.ready.then((actions) => {
       isReady = true;
       // Starting keeps the process alive (someone awaits it); a ready, idle worker does
@@ -217,6 +227,13 @@ export class ScriptBank {
     if (this.terminated) return;
     const slot = this.slots[worker]!;
     const old = slot.handle;
+    // Read before the slot is reset. Without a record, the worker ran in order and sent
+    // every earlier result before starting (worker-runtime), so the front of `held` is it.
+    const running = slot.record?.read() ?? {
+      ids: slot.held.slice(0, slot.running).map((h) => h.id),
+      attempts: slot.held.slice(0, slot.running).map((h) => h.attempt),
+    };
+    slot.record = undefined;
     slot.handle = undefined;
     slot.generation++;
     slot.held = [];
@@ -226,7 +243,7 @@ export class ScriptBank {
     for (const timer of slot.graceTimers.values()) clearTimeout(timer);
     slot.graceTimers.clear();
     void old?.terminate();
-    this.options.onLost(worker, reason);
+    this.options.onLost(worker, reason, running);
     this.respawn(worker);
   }
 

@@ -9,7 +9,7 @@
  */
 import { describe, ThreadbankError } from './errors.js';
 import type { ErrorPayload, HostMessage, ResultMessage, TaskMessage, WorkerMessage } from './protocol.js';
-import { DEFAULT_MAX_CONCURRENT_TASKS } from './protocol.js';
+import { DEFAULT_MAX_CONCURRENT_TASKS, RunningRecord } from './protocol.js';
 import type { Handler, HandlerContext, HandlerMap } from './worker-types.js';
 
 /** How the runtime talks to its host; each platform adapts its own messaging to this. */
@@ -41,7 +41,8 @@ export interface RuntimeOptions {
  * handler the runtime flushes what is waiting if it has waited this long, or if that
  * action's last synchronous run took this long (or it never ran): a finished result waits
  * behind a slow handler only when that handler was fast last time. The extra messages cost
- * at most one per millisecond, about 1% of a thread at ~10 us per postMessage.
+ * at most one per millisecond, about 1% of a thread at ~10 us per postMessage. This holds
+ * only with a shared running record; without one every start flushes first.
  */
 const FLUSH_BUDGET_MS = 1;
 
@@ -173,7 +174,13 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
   const queue: Queued[] = [];
   let head = 0;
   const queued = new Map<string, Queued>();
-  const running = new Map<string, AbortController>();
+  /** Running attempts: how to abort each, and its place in the shared running record. */
+  const running = new Map<string, { controller: AbortController; place: number }>();
+  /**
+   * Shared with the host when memory can be shared. Without it the host can only go by
+   * order, so results are flushed before every start (see pump) to keep that order exact.
+   */
+  let record: RunningRecord | undefined;
   /** The last synchronous run time per action, to decide whether to flush before it. */
   const syncCostMs = new Map<string, number>();
 
@@ -230,7 +237,9 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
   };
 
   const finish = (task: TaskMessage, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
-    running.delete(taskKey(task.id, task.attempt));
+    const key = taskKey(task.id, task.attempt);
+    record?.leave(running.get(key)?.place ?? -1);
+    running.delete(key);
     if (outcome.ok) {
       const wrapped = isTransferring(outcome.value);
       const value = wrapped ? (outcome.value as Transferring).value : outcome.value;
@@ -258,7 +267,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       return;
     }
     const controller = new AbortController();
-    running.set(taskKey(task.id, task.attempt), controller);
+    running.set(taskKey(task.id, task.attempt), { controller, place: record?.enter(task.id, task.attempt) ?? -1 });
     let settled = false;
     const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
       if (settled) return;
@@ -319,7 +328,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
         const next = queue[head++]!;
         if (next.cancelled) continue;
         queued.delete(taskKey(next.task.id, next.task.attempt));
-        if (shouldFlushBefore(next.task.action)) flush();
+        if (record === undefined ? pending.length > 0 : shouldFlushBefore(next.task.action)) flush();
         start(next.task);
       }
       // Drop what was consumed once it is most of the array, so the queue does not grow.
@@ -334,7 +343,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
 
   const abort = (id: number, attempt: number): void => {
     const key = taskKey(id, attempt);
-    const controller = running.get(key);
+    const controller = running.get(key)?.controller;
     if (controller) {
       // The handler decides how to stop; its result (or error) is still reported.
       const reason = Object.assign(new Error(`Request ${id} was cancelled`), { name: 'AbortError', code: 'E_CANCELLED' });
@@ -359,6 +368,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       case 'init': {
         const limit = Math.floor(Number(message.maxConcurrentTasks));
         maxConcurrent = Number.isFinite(limit) && limit >= 1 ? limit : DEFAULT_MAX_CONCURRENT_TASKS;
+        if (typeof SharedArrayBuffer === 'function' && message.running instanceof SharedArrayBuffer) record = new RunningRecord(message.running);
         pump();
         break;
       }

@@ -654,6 +654,63 @@ TEST_CASE("when no held attempt is known to have started, the oldest counts as s
   CHECK(h.info(c).attempts == 0);
 }
 
+TEST_CASE("a lost worker whose running attempts are known blames exactly those",
+          "[lifecycle][worker-lost]") {
+  // The worker finished `done` (its result died with it), crashed in `culprit`, and never
+  // began `waiting`, though the host had reported the first two as started.
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = 2;
+  std::uint32_t bank = h.bank("b", {action("t")}, options);
+  RequestId done = h.submit("t");
+  RequestId culprit = h.submit("t");
+  RequestId waiting = h.submit("t");
+  REQUIRE(h.open_count() == 3);
+  Dispatch d_done = h.take();
+  Dispatch d_culprit = h.take();
+  h.start(d_done);
+  h.start(d_culprit);
+  std::vector<AttemptRef> running{{culprit, d_culprit.attempt}};
+  h.open.clear();  // what the dead worker held is gone with it
+  h.engine->worker_lost(bank, 0, ErrorCode::WORKER_CRASHED, "gone", &running);
+  h.pump();
+  CHECK(h.status(culprit) == RequestStatus::FAILED);
+  CHECK(h.settlement(culprit).error == ErrorCode::WORKER_CRASHED);
+  for (RequestId innocent : {done, waiting}) {
+    CHECK(h.status(innocent) == RequestStatus::PENDING);
+    CHECK(h.info(innocent).attempts == 0);
+    CHECK(h.settle_count(innocent) == 0);
+  }
+  CHECK(h.engine->worker_status()[0].tasks_failed == 1);
+
+  h.engine->worker_replaced(bank, 0);
+  // Both innocents run again, in their old order, as their first attempt.
+  Dispatch first = h.take();
+  Dispatch second = h.take();
+  CHECK(first.request == done);
+  CHECK(second.request == waiting);
+  CHECK(first.attempt == 1);
+  h.finish(first);
+  h.finish(second);
+  CHECK(h.status(done) == RequestStatus::COMPLETED);
+  CHECK(h.status(waiting) == RequestStatus::COMPLETED);
+}
+
+TEST_CASE("a lost worker known to run nothing fails nothing", "[lifecycle][worker-lost]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = 1;
+  std::uint32_t bank = h.bank("b", {action("t")}, options);
+  RequestId a = h.submit("t");
+  RequestId b = h.submit("t");
+  std::vector<AttemptRef> running;
+  h.engine->worker_lost(bank, 0, ErrorCode::WORKER_CRASHED, "gone", &running);
+  CHECK(h.status(a) == RequestStatus::PENDING);
+  CHECK(h.status(b) == RequestStatus::PENDING);
+  CHECK(h.engine->metrics().finished[static_cast<std::size_t>(RequestStatus::FAILED)] == 0);
+  CHECK(h.engine->worker_status()[0].tasks_failed == 0);
+}
+
 TEST_CASE("requeued attempts of a lost worker go to a live worker at once",
           "[lifecycle][worker-lost]") {
   ScriptHarness h;

@@ -74,6 +74,25 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
   });
 
+  it.each([
+    ['crashes', { die: true }, 'E_WORKER_CRASHED'],
+    ['hangs past its timeout', { hang: true }, 'E_TIMEOUT'],
+  ])('fails only the request whose handler %s, not the neighbours it was batched with', async (_what, fault, code) => {
+    // One worker holding several fast requests at once (prefetch): those before the faulty
+    // one finished, but their results were still waiting to be sent when the worker died.
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1, prefetch: 16 }] });
+    const faultAt = 6;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 14 }, (_, i) => manager!.submitRequest('quick', i === faultAt ? { value: i, ...fault } : { value: i }, { retries: 0, timeout: i === faultAt ? 300 : 0 })),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (i === faultAt) expect(outcome).toMatchObject({ status: 'rejected', reason: { code } });
+      else expect(outcome).toEqual({ status: 'fulfilled', value: i });
+    });
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
+    expect(manager.getSystemMetrics().failedRequests + manager.getSystemMetrics().timedOutRequests).toBe(1);
+  });
+
   it('retries a request whose worker crashed when attempts remain', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }], retryBaseMs: 1 });
     await expect(manager.submitRequest('crashOnce', {}, { retries: 1 })).resolves.toEqual({ attempt: 2 });

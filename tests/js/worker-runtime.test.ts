@@ -5,6 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
+import { RunningRecord } from '../../dist/cjs/protocol.js';
 import type { HostMessage, ResultMessage, TaskMessage, WorkerMessage } from '../../dist/cjs/protocol.js';
 import { defineWorker } from '../../dist/cjs/worker-node.js';
 import type { HandlerContext, HandlerMap, ParamsOf, ResultOf, WorkerActions } from '../../dist/cjs/worker-node.js';
@@ -24,13 +25,16 @@ interface Harness {
   turn(): void;
   /** The fake clock, in ms. */
   clock: { now: number };
+  /** What the runtime records as running, shared as real hosts share it (unless opted out). */
+  record: RunningRecord | undefined;
 }
 
 /**
  * Starts runWorker over a fake port. By default flushes are scheduled by the test (call
- * turn()) and the clock is manual, so batching is deterministic.
+ * turn()) and the clock is manual, so batching is deterministic, and init shares a running
+ * record as the hosts do where memory can be shared (`shared: false` leaves it out).
  */
-function start(handlers: HandlerMap, options: { realSchedule?: boolean; maxConcurrentTasks?: number } = {}): Harness {
+function start(handlers: HandlerMap, options: { realSchedule?: boolean; maxConcurrentTasks?: number; shared?: boolean } = {}): Harness {
   const sent: WorkerMessage[] = [];
   let deliver: ((message: HostMessage) => void) | undefined;
   const scheduled: (() => void)[] = [];
@@ -55,13 +59,18 @@ function start(handlers: HandlerMap, options: { realSchedule?: boolean; maxConcu
     clock,
     send: (message) => deliver!(message),
     run: (...tasks) => deliver!({ type: 'run', tasks }),
+    record: undefined,
     dones: () => sent.filter((m): m is Done => m.type === 'done'),
     results: () => harness.dones().flatMap((m) => m.results),
     turn() {
       while (scheduled.length > 0) scheduled.shift()!();
     },
   };
-  if (options.maxConcurrentTasks !== undefined) harness.send({ type: 'init', maxConcurrentTasks: options.maxConcurrentTasks });
+  const places = options.maxConcurrentTasks ?? 1;
+  harness.record = options.shared === false ? undefined : RunningRecord.create(places);
+  if (harness.record || options.maxConcurrentTasks !== undefined) {
+    harness.send({ type: 'init', maxConcurrentTasks: places, running: harness.record?.buffer });
+  }
   return harness;
 }
 
@@ -277,6 +286,50 @@ describe('worker runtime: batching', () => {
       const at = postedAt[i]!;
       for (const result of message.results) expect(at - (result.value as number)).toBeLessThanOrEqual(1 + TASK_MS + 1e-9);
     });
+  });
+
+  it('without a shared running record, sends waiting results before every start', () => {
+    // The host then knows what ran only from the order of results: a worker dying in a task
+    // must not take unsent results of earlier tasks with it.
+    const h = start({ add: ({ a, b }: { a: number; b: number }) => a + b }, { maxConcurrentTasks: 1, shared: false });
+    h.run(...Array.from({ length: 5 }, (_, i) => task(i + 1, 'add', { a: i, b: 1 })));
+    h.turn();
+    expect(h.dones().map((m) => m.results.map((r) => r.id))).toEqual([[1], [2], [3], [4], [5]]);
+  });
+});
+
+describe('worker runtime: the shared running record', () => {
+  it('holds exactly the attempts running now, and nothing once they finish', async () => {
+    const gates = new Map<number, ReturnType<typeof deferred>>();
+    let seenBySync: ReturnType<RunningRecord['read']> | undefined;
+    const h = start(
+      {
+        wait: (_params: unknown, ctx: HandlerContext) => {
+          const gate = deferred();
+          gates.set(ctx.requestId, gate);
+          return gate.promise;
+        },
+        sync: () => {
+          seenBySync = h.record!.read();
+        },
+      },
+      { maxConcurrentTasks: 2 },
+    );
+    expect(h.record!.read()).toEqual({ ids: [], attempts: [] });
+    h.run(task(1, 'wait'), task(2, 'wait', {}, 3), task(3, 'sync'), task(4, 'wait'));
+    expect(h.record!.read()).toEqual({ ids: [1, 2], attempts: [1, 3] });
+    gates.get(1)!.resolve(undefined);
+    await settle();
+    // 1 left; 3 ran (synchronously, recorded while it ran) and 4 took the free place.
+    expect(seenBySync).toEqual({ ids: [3, 2], attempts: [1, 3] });
+    expect(h.record!.read()).toEqual({ ids: [4, 2], attempts: [1, 3] });
+    gates.get(2)!.resolve(undefined);
+    gates.get(4)!.resolve(undefined);
+    await settle();
+    expect(h.record!.read()).toEqual({ ids: [], attempts: [] });
+    // Finished results can still be waiting to be sent: the record does not list them.
+    h.turn();
+    expect(h.results().map((r) => r.id).sort()).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -139,13 +139,19 @@ class Engine {
   /// only if this attempt is still the request's current one.
   void complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,
                 Outcome outcome);
-  /// @brief A worker died (crash, terminated after a timeout). Its started attempts fail
-  /// with `reason` (and may be retried); unstarted ones go back to the queue head without
-  /// using up an attempt. When none is known to have started, the oldest one is taken as
-  /// started (workers run what they hold in order). The worker takes no work until
+  /// @brief A worker died (crash, terminated after a timeout). The attempts it was
+  /// running fail with `reason` (and may be retried); the others it held go back to the
+  /// queue head without using up an attempt. The worker takes no work until
   /// worker_replaced().
+  ///
+  /// `running` is what the host knows the worker was running when it died (script workers
+  /// record it in memory shared with the host). Attempts it does not list are innocent even
+  /// if reported started: they finished with their result unsent, or never began. Without
+  /// it (nullptr) the started attempts are blamed, or the oldest held one when none is known
+  /// to have started (workers run what they hold in order).
   void worker_lost(std::uint32_t bank, std::int32_t worker, ErrorCode reason,
-                   const std::string& message);
+                   const std::string& message,
+                   const std::vector<AttemptRef>* running = nullptr);
   void worker_replaced(std::uint32_t bank, std::int32_t worker);
 
   /// @brief Fires due timeouts and retries. Returns the next deadline (ns) or -1.

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "threadbank/error.h"
 
@@ -12,6 +13,8 @@ namespace threadbank {
 
 using RequestId = std::uint64_t;
 inline constexpr RequestId NO_REQUEST = 0;
+/// One attempt of one request: attempts count from 1.
+using AttemptRef = std::pair<RequestId, std::uint8_t>;
 
 /// @brief Lifecycle states. Order matters: the first three are live, the rest final.
 enum class RequestStatus : std::uint8_t {

@@ -22,7 +22,8 @@ interface WasmEngineHandle {
   cancel(id: number, code: number, message: string): boolean;
   started(id: number, attempt: number): void;
   complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string): void;
-  workerLost(bank: number, worker: number, code: number, message: string): void;
+  /** `running`: JSON [[id, attempt], ...], or '' when not known. */
+  workerLost(bank: number, worker: number, code: number, message: string, running: string): void;
   workerReplaced(bank: number, worker: number): void;
   bankCommand(bank: string, command: string): void;
   setConcurrency(bank: string, limit: number): void;
@@ -169,8 +170,9 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '')));
       this.afterWork();
     }
-    workerLost(bank: number, worker: number, code: number, message: string): void {
-      this.call(() => this.handle.workerLost(bank, worker, code, message));
+    workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void {
+      const running = runningIds && runningAttempts ? JSON.stringify(runningIds.map((id, i) => [id, runningAttempts[i]])) : '';
+      this.call(() => this.handle.workerLost(bank, worker, code, message, running));
       this.afterWork();
     }
     workerReplaced(bank: number, worker: number): void {

@@ -12,6 +12,11 @@ defineWorker({
   hang: () => {
     for (;;) spins++;
   },
+  // Fast, so results are batched, until one call hangs with earlier results still unsent.
+  quick: ({ value, hang }) => {
+    if (hang) for (;;) spins++;
+    return value;
+  },
   waitForAbort: (_params, ctx) =>
     new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve({ aborted: true }))),
   // For the chaos check: each mode is one way a handler can go wrong.

@@ -124,6 +124,23 @@ await test('a 10k-request burst completes with every result right', async () => 
   values.forEach((value, n) => expect(value, { result: (n % 500) + Math.floor(n / 500) }, `result ${n}`));
 });
 
+await test('a worker given up mid-batch fails only the attempt that hung, not its neighbours', async () => {
+  // Isolated pages learn what was running from memory shared with the worker; others from
+  // the order of results, which the worker then sends before each start.
+  const manager = await createWorkerManager({ banks: [{ bankId: 'math', script, workerCount: 1, prefetch: 16 }] });
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 14 }, (_, i) => manager.submitRequest('quick', { value: i, hang: i === 6 }, { retries: 0, timeout: i === 6 ? 300 : 0 })),
+  );
+  const restarts = manager.getWorkerStatus()[0].restarts;
+  await manager.shutdown();
+  expect(
+    outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason.code)),
+    Array.from({ length: 14 }, (_, i) => (i === 6 ? 'E_TIMEOUT' : i)),
+    'outcomes',
+  );
+  expect(restarts, 1, 'restarts');
+});
+
 await test('chaos: 10k requests with crashes, hangs, failures, retries and cancellations settle once', async () => {
   const manager = await createWorkerManager({
     maxQueue: 0,
