@@ -182,6 +182,7 @@ export class WorkerManager {
       maxConcurrentTasks: bank.manifest?.maxConcurrentTasks ?? 1,
       host: this.host,
       startTimeoutMs: this.options.workerStartTimeoutMs,
+      resourceLimits: bank.resourceLimits,
       cancelGraceMs: this.options.cancelGraceMs,
       onMessage: (worker, message) => this.onWorkerMessage(scriptBank, worker, message),
       onStarted: (ids, attempts) => this.engine.started(ids, attempts),

@@ -4,7 +4,7 @@
  */
 import { RunningRecord, type HostMessage, type TaskMessage, type WorkerMessage } from './protocol.js';
 import type { ScriptHost, ScriptWorkerHandle } from './script-host.js';
-import type { WorkerScript } from './types.js';
+import type { WorkerResourceLimits, WorkerScript } from './types.js';
 
 export interface ScriptBankOptions {
   bankId: string;
@@ -13,6 +13,7 @@ export interface ScriptBankOptions {
   maxConcurrentTasks: number;
   host: ScriptHost;
   startTimeoutMs: number;
+  resourceLimits: WorkerResourceLimits | undefined;
   cancelGraceMs: number;
   onMessage(worker: number, message: WorkerMessage): void;
   /** These attempts began running (workers run what they hold in order). */
@@ -199,6 +200,7 @@ export class ScriptBank {
     const handle = this.options.host(this.options.script, {
       name: `${this.options.bankId}#${worker}`,
       startTimeoutMs: this.options.startTimeoutMs,
+      ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
       onMessage: (message) => this.onMessage(worker, generation, message),
       onExit: (error) => {
         if (isReady && slot.generation === generation && !this.terminated) this.replace(worker, error.message);

@@ -3,7 +3,7 @@
  * test mode); talking to them does not. A host starts one worker and reports its messages.
  */
 import type { HostMessage, WorkerMessage } from './protocol.js';
-import type { WorkerScript } from './types.js';
+import type { WorkerResourceLimits, WorkerScript } from './types.js';
 
 export interface ScriptWorkerHandle {
   post(message: HostMessage, transfer?: Transferable[]): void;
@@ -17,6 +17,8 @@ export interface ScriptWorkerHandle {
 export interface SpawnOptions {
   name: string;
   startTimeoutMs: number;
+  /** Heap and stack limits, where the platform has them (Node's worker_threads). */
+  resourceLimits?: WorkerResourceLimits;
   onMessage(message: WorkerMessage): void;
   /** Called at most once, when the worker dies without being terminated by us. */
   onExit(error: Error): void;

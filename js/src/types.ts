@@ -56,6 +56,20 @@ export interface ScriptBankOptions extends BankCommon {
    * request goes to whichever worker frees first.
    */
   prefetch?: number;
+  /**
+   * Node only (ignored by browsers): limits for each worker's JS heap and stack, as
+   * worker_threads' resourceLimits. A worker that exceeds them is terminated by Node and
+   * replaced; the request it was running fails with E_WORKER_CRASHED (or is retried).
+   */
+  resourceLimits?: WorkerResourceLimits;
+}
+
+/** worker_threads' resource limits, in megabytes. */
+export interface WorkerResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
 }
 
 /** A bank of native workers running a built-in C++ pack. */

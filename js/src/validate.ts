@@ -104,6 +104,19 @@ export function validateBank(bank: unknown, what: string): asserts bank is BankO
     if (b.manifest !== undefined && !isPlainObject(b.manifest)) {
       throw invalidArgument(`${what}.manifest`, 'a manifest object', b.manifest);
     }
+    if (b.resourceLimits !== undefined) validateResourceLimits(b.resourceLimits, `${what}.resourceLimits`);
+  }
+}
+
+const RESOURCE_LIMITS = new Set(['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']);
+
+function validateResourceLimits(limits: unknown, what: string): void {
+  if (!isPlainObject(limits)) throw invalidArgument(what, 'an object of worker_threads resource limits', limits);
+  for (const [key, value] of Object.entries(limits as Record<string, unknown>)) {
+    if (!RESOURCE_LIMITS.has(key)) throw invalidArgument(what, `keys among ${[...RESOURCE_LIMITS].join(', ')}`, key);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 20) {
+      throw invalidArgument(`${what}.${key}`, 'a number of megabytes above 0', value);
+    }
   }
 }
 

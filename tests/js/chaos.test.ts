@@ -1,5 +1,6 @@
-// Chaos: many requests with random crashes, hangs, handler failures, retries and
-// cancellations. At the end every promise has settled exactly once, nothing is pending,
+// Chaos: many requests with random crashes, heap-limit terminations, hangs, handler failures,
+// retries and cancellations. At the end every promise has settled exactly once, nothing is
+// pending, only requests that killed their worker were charged for it,
 // and the manager's counters equal what the test observed.
 import { describe, expect, it, vi } from 'vitest';
 
@@ -37,17 +38,18 @@ describe.each(backends)('chaos ($name)', (backend) => {
           bankId: 'chaos',
           script: chaos,
           workerCount: 2,
+          resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
           manifest: { name: 'chaos', actions: [{ actionId: 'work', retryable: true }] },
         },
         { bankId: 'native', builtin: 'basic', workerCount: 2 },
       ],
     });
     const settledTimes = new Map<number, number>();
-    const observed = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, wrong: 0 };
+    const observed = { completed: 0, failed: 0, cancelled: 0, timedOut: 0, wrong: 0, misblamed: 0 };
     const requests: Promise<void>[] = [];
     for (let i = 0; i < total; i++) {
       const roll = next();
-      const mode = roll < 0.0005 ? 'crash' : roll < 0.001 ? 'hang' : roll < 0.02 ? 'throw' : roll < 0.05 ? 'flaky' : roll < 0.06 ? 'slow' : 'ok';
+      const mode = roll < 0.0002 ? 'oom' : roll < 0.0005 ? 'crash' : roll < 0.001 ? 'hang' : roll < 0.02 ? 'throw' : roll < 0.05 ? 'flaky' : roll < 0.06 ? 'slow' : 'ok';
       const controller = next() < 0.03 ? new AbortController() : undefined;
       const native = next() < 0.3;
       const request = native
@@ -67,6 +69,8 @@ describe.each(backends)('chaos ($name)', (backend) => {
             else if (error.code === 'E_TIMEOUT') observed.timedOut++;
             else if (error.code === 'E_HANDLER' || error.code === 'E_WORKER_CRASHED') observed.failed++;
             else throw error;
+            // Only a request that kills its worker may be charged for a dead worker.
+            if (error.code === 'E_WORKER_CRASHED' && mode !== 'crash' && mode !== 'oom') observed.misblamed++;
           },
         ),
       );
@@ -81,6 +85,7 @@ describe.each(backends)('chaos ($name)', (backend) => {
     expect(settledTimes.size).toBe(total);
     expect([...settledTimes.values()].every((n) => n === 1)).toBe(true);
     expect(observed.wrong).toBe(0);
+    expect(observed.misblamed).toBe(0);
     const m = manager.getSystemMetrics();
     expect(m.queueDepth).toBe(0);
     expect(m.inFlight).toBe(0);

@@ -93,6 +93,32 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.getSystemMetrics().failedRequests + manager.getSystemMetrics().timedOutRequests).toBe(1);
   });
 
+  it('replaces a worker Node terminates from outside at its heap limit, failing only its request', async () => {
+    manager = await backend.createWorkerManager({
+      banks: [{ bankId: 'f', script: faulty, workerCount: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } }],
+    });
+    const [before, hog, after] = await Promise.allSettled([
+      manager.submitRequest('quick', { value: 1 }),
+      manager.submitRequest('hog', {}, { retries: 0 }),
+      manager.submitRequest('quick', { value: 2 }),
+    ]);
+    expect(before).toEqual({ status: 'fulfilled', value: 1 });
+    expect(hog).toMatchObject({ status: 'rejected', reason: { code: 'E_WORKER_CRASHED', message: expect.stringMatching(/memory limit/) } });
+    expect(after).toEqual({ status: 'fulfilled', value: 2 });
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
+  });
+
+  it.each([
+    [{ maxOldGenerationSizeMb: -1 }, /^Expected a number of megabytes above 0 for options.banks\[0\].resourceLimits.maxOldGenerationSizeMb but received the number -1/],
+    [{ heapMb: 10 }, /^Expected keys among maxOldGenerationSizeMb, .* for options.banks\[0\].resourceLimits but received the string "heapMb"/],
+    ['big', /^Expected an object of worker_threads resource limits for options.banks\[0\].resourceLimits but received the string "big"/],
+  ])('rejects resourceLimits %j with E_INVALID_ARGUMENT', async (resourceLimits, message) => {
+    await expect(backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, resourceLimits: resourceLimits as never }] })).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      message: expect.stringMatching(message),
+    });
+  });
+
   it('retries a request whose worker crashed when attempts remain', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }], retryBaseMs: 1 });
     await expect(manager.submitRequest('crashOnce', {}, { retries: 1 })).resolves.toEqual({ attempt: 2 });
