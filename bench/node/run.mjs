@@ -10,7 +10,7 @@
 //
 //   node bench/node/run.mjs [--rounds 3] [--workers 2] [--seconds 3] [--inflight 256]
 //     [--shape-tasks 100000] [--shape-size 1000] [--burn-tasks 300] [--burn-iterations 2000000]
-//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch 1]
+//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch 8]
 //     [--only a,b,c,d,e] [--libs name,...] [--write]
 //
 // Workloads:
@@ -60,8 +60,9 @@ const DEFAULTS = {
   // workerpool slow down quadratically with their queue length and would take many minutes.
   'queued-timeout': 75,
   warmup: 0.5,
-  // The script bank's prefetch (attempts queued inside each worker beyond the running one).
-  prefetch: 1,
+  // The script bank's prefetch (attempts queued inside each worker beyond the running one);
+  // the library's default.
+  prefetch: 8,
   only: 'a,b,c,d,e',
   libs: '',
   child: '',

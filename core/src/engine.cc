@@ -1,6 +1,7 @@
 #include "threadbank/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <queue>
 #include <unordered_map>
@@ -115,7 +116,10 @@ struct Engine::Impl {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
 
   Outbox outbox;
-  bool outbox_signaled = false;
+  // Set under the mutex when the listener is told of a non-empty outbox, reset when the
+  // outbox is taken. Atomic so apply() can skip both locks while a signal is outstanding:
+  // reading true means the take that resets it comes after our push, and takes our item.
+  std::atomic<bool> outbox_signaled{false};
   std::mutex listener_mutex;  // guards outbox_listener and serializes its calls
   std::function<void()> outbox_listener;
   std::uint32_t event_mask = 0;
@@ -328,6 +332,13 @@ struct Engine::Impl {
     emit(fx, e);
   }
 
+  void mark_processing(RequestRecord& r, std::int64_t now, Effects& fx) {
+    r.status = RequestStatus::PROCESSING;
+    r.at_ns[idx(RequestStatus::PROCESSING)] = now;
+    banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].current = r.id;
+    emit_request(fx, EventType::REQUEST_STARTED, r, now);
+  }
+
   // Assigns queued requests of bank `b` to workers while there is room.
   void pump(std::uint32_t b, std::int64_t now, Effects& fx) {
     BankRuntime& bank = *banks[b];
@@ -366,6 +377,12 @@ struct Engine::Impl {
       d.action = &bank.manifest.actions[r.action].id;
       if (bank.kind == BankKind::NATIVE) {
         d.params = s->params;
+        // An idle native worker starts it at once: mark it now and spare the pool thread a
+        // locked round trip per attempt to report the start.
+        if (bank.slots[static_cast<std::size_t>(w)].inflight == 1) {
+          mark_processing(r, now, fx);
+          d.started = true;
+        }
         fx.run.emplace_back(bank.pool.get(), std::move(d));
       } else {
         outbox.dispatches.push_back(std::move(d));
@@ -401,7 +418,7 @@ struct Engine::Impl {
       { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
       timer_cv.notify_one();
     }
-    if (fx.signal_outbox) {
+    if (fx.signal_outbox && !outbox_signaled.load(std::memory_order_acquire)) {
       // The listener runs under its own mutex (never the engine's): set_outbox_listener()
       // takes it too, so once that returns the old listener is not running and never will.
       std::lock_guard<std::mutex> calling(listener_mutex);
@@ -806,11 +823,7 @@ void Engine::started(RequestId id, std::uint8_t attempt) {
     if (s == nullptr) return;
     RequestRecord& r = s->record;
     if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) return;
-    std::int64_t now = m.clock->now_ns();
-    r.status = RequestStatus::PROCESSING;
-    r.at_ns[idx(RequestStatus::PROCESSING)] = now;
-    m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].current = id;
-    m.emit_request(fx, EventType::REQUEST_STARTED, r, now);
+    m.mark_processing(r, m.clock->now_ns(), fx);
   }
   m.apply(fx);
 }
@@ -959,6 +972,9 @@ std::int64_t Engine::tick() {
         touched.push_back(r.bank);
       } else {
         if (r.status != RequestStatus::ASSIGNED && r.status != RequestStatus::PROCESSING) continue;
+        // An attempt a lost worker never ran is reassigned under the same number: only the
+        // timer of the current assignment counts.
+        if (t.deadline_ns != r.at_ns[idx(RequestStatus::ASSIGNED)] + r.timeout_ns) continue;
         m.abort_attempt(r, true, fx);
         ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
         m.attempt_failed(*s, ErrorCode::TIMEOUT,

@@ -158,7 +158,7 @@ void NativePool::run_job(Worker& worker, Job job, bool shutting_down) {
     // Aborted while queued on this worker: skip the handler, just free the slot.
     outcome = Outcome::fail(ErrorCode::CANCELLED, "aborted before it started");
   } else {
-    on_start_(job.dispatch);
+    if (!job.dispatch.started) on_start_(job.dispatch);
     outcome = invoke(job);
   }
   {

@@ -24,6 +24,9 @@ struct Dispatch {
   /// Params for native actions (shared so a retry needs no copy); null for script actions,
   /// whose payload never leaves JavaScript.
   std::shared_ptr<const nlohmann::json> params;
+  /// The engine already counts it as processing (it went to an idle worker): whoever runs
+  /// it need not report the start.
+  bool started = false;
 };
 
 /// @brief How an attempt ended, as reported by whoever ran it.
