@@ -977,11 +977,14 @@ std::int64_t Engine::tick() {
         if (t.deadline_ns != r.at_ns[idx(RequestStatus::ASSIGNED)] + r.timeout_ns) continue;
         m.abort_attempt(r, true, fx);
         ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
+        // attempt_failed() may finish the request, and with no history that drops its
+        // record: read what is needed first.
+        std::uint32_t bank = r.bank;
         m.attempt_failed(*s, ErrorCode::TIMEOUT,
                          "the attempt ran past its timeout of " +
                              std::to_string(r.timeout_ns / NS_PER_MS) + " ms",
                          now, fx);
-        touched.push_back(r.bank);
+        touched.push_back(bank);
       }
     }
     for (auto b : touched) m.pump(b, now, fx);
