@@ -39,12 +39,12 @@ function ctestSuite(name, dir, env = {}) {
   };
 }
 
-function vitestSuite(name, args = []) {
+function vitestSuite(name, args = [], env = {}) {
   const report = join(root, 'build', `vitest-${name}.json`);
   return {
     name,
     command: ['node', join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
-    env: {},
+    env,
     before: () => rmSync(report, { force: true }),
     count: () => {
       if (!existsSync(report)) return undefined;
@@ -79,6 +79,10 @@ const SUITES = [
   }),
   vitestSuite('js'),
   vitestSuite('package', ['--config', 'vitest.package.config.ts']),
+  // The feature suites again in headless Chromium: a cross-origin isolated page (pthread
+  // build) and a plain one (the build without threads).
+  vitestSuite('js-chromium-isolated', ['--config', 'vitest.browser.config.ts'], { THREADBANK_BROWSER_ISOLATED: '1' }),
+  vitestSuite('js-chromium-plain', ['--config', 'vitest.browser.config.ts'], { THREADBANK_BROWSER_ISOLATED: '0' }),
   reportingSuite('browser', ['node', 'tests/browser/run.mjs'], 'build/browser.json'),
   // Bounded here (15 s a target); run longer by hand with scripts/fuzz.sh <seconds>.
   reportingSuite('fuzz', ['bash', 'scripts/fuzz.sh', '15'], 'build/fuzz/results.json'),
@@ -121,9 +125,9 @@ function runSuite(suite) {
 }
 
 const rows = selectedSuites(process.argv.slice(2)).map(runSuite);
-console.log('\nsuite          passed  failed  skipped  seconds');
+console.log('\nsuite                  passed  failed  skipped  seconds');
 for (const r of rows) {
-  console.log(`${r.name.padEnd(14)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.padStart(7)}`);
+  console.log(`${r.name.padEnd(22)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.padStart(7)}`);
 }
 const total = rows.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed, skipped: t.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped > 0 ? `, ${total.skipped} skipped` : ''}`);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "threadbank/builtin_pack.h"
@@ -44,6 +45,10 @@ void notify_from_any_thread(int id) {
 
 class WasmEngine {
  public:
+  WasmEngine(const WasmEngine&) = delete;
+  WasmEngine& operator=(const WasmEngine&) = delete;
+  ~WasmEngine() { close(); }
+
   WasmEngine(const std::string& config_text, int id) : id_(id) {
     guard([&] {
       json options = json::parse(config_text);
@@ -215,7 +220,19 @@ class WasmEngine {
     return guard_value(false, [&] { return engine().finished(); });
   }
 
-  void close() { engine_.reset(); }
+  // Destroying an engine joins its timer and native threads. The browser's main thread
+  // must never wait on a worker (a native handler may take its time to notice that it was
+  // cancelled), so there a detached thread of its own does the joining. Nothing it runs
+  // reaches back into this object: the outbox listener holds only the engine's id.
+  void close() {
+#ifdef __EMSCRIPTEN_PTHREADS__
+    if (engine_ && emscripten_is_main_runtime_thread()) {
+      std::thread([engine = std::move(engine_)]() mutable { engine.reset(); }).detach();
+      return;
+    }
+#endif
+    engine_.reset();
+  }
 
  private:
   Engine& engine() {

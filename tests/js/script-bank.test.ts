@@ -3,10 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ManagerEvent, ThreadbankError, WorkerManager } from '../../dist/cjs/index.js';
 import { backends } from './backends.js';
 
-const math = new URL('./fixtures/math.mjs', import.meta.url);
-const faulty = new URL('./fixtures/faulty.mjs', import.meta.url);
-
 describe.each(backends)('script banks on worker threads ($name)', (backend) => {
+  const math = backend.fixture('math');
+  const faulty = backend.fixture('faulty');
   let manager: WorkerManager | undefined;
   afterEach(async () => {
     await manager?.shutdown({ drain: false });
@@ -61,7 +60,7 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
   });
 
   it.each([
-    ['calls process.exit', 'exit', { code: 3 }],
+    ['exits (process.exit, or an uncaught error in a Web Worker)', 'exit', { code: 3 }],
     ['leaves an unhandled rejection', 'unhandled', {}],
   ])('replaces a worker that %s and fails its request with E_WORKER_CRASHED', async (_what, action, params) => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }] });
@@ -93,7 +92,8 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.getSystemMetrics().failedRequests + manager.getSystemMetrics().timedOutRequests).toBe(1);
   });
 
-  it('replaces a worker Node terminates from outside at its heap limit, failing only its request', async () => {
+  // Browsers give workers no heap limit of their own.
+  it.skipIf(backend.platform === 'browser')('replaces a worker Node terminates from outside at its heap limit, failing only its request', async () => {
     manager = await backend.createWorkerManager({
       banks: [{ bankId: 'f', script: faulty, workerCount: 1, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } }],
     });
@@ -163,11 +163,11 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
   });
 
   it('rejects a bank whose script does not exist, throws at load, or never calls defineWorker', async () => {
-    const missing = new URL('./fixtures/does-not-exist.mjs', import.meta.url);
+    const missing = backend.fixture('does-not-exist');
     await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: missing }] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
-    const throwing = new URL('./fixtures/throws-at-load.mjs', import.meta.url);
+    const throwing = backend.fixture('throws-at-load');
     await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: throwing }] })).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
-    const silent = new URL('./fixtures/not-a-worker.mjs', import.meta.url);
+    const silent = backend.fixture('not-a-worker');
     await expect(backend.createWorkerManager({ banks: [{ bankId: 'x', script: silent }], workerStartTimeoutMs: 300 })).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
   });
 

@@ -5,7 +5,10 @@ import { backends } from './backends.js';
 
 const never = () => new Promise(() => {});
 
-describe.each(backends)('test mode ($name)', (backend) => {
+/** The backends with a test mode, its factory no longer optional. */
+const withTestMode = backends.flatMap((b) => (b.createTestManager ? [{ ...b, createTestManager: b.createTestManager }] : []));
+
+describe.each(withTestMode)('test mode ($name)', (backend) => {
   it('runs handlers in-process over the same core', async () => {
     const manager = await backend.createTestManager({
       banks: [{ bankId: 'math', handlers: { add: ({ a, b }: { a: number; b: number }) => ({ result: a + b }) } }],
@@ -88,10 +91,10 @@ describe.each(backends)('test mode ($name)', (backend) => {
   });
 });
 
-describe.each(backends)('test mode with worker script modules ($name)', (backend) => {
+describe.each(withTestMode)('test mode with worker script modules ($name)', (backend) => {
   it('imports a worker script in-process and runs its handlers', async () => {
     const manager = await backend.createTestManager({
-      banks: [{ bankId: 'math', script: new URL('./fixtures/math.mjs', import.meta.url), workerCount: 2 }],
+      banks: [{ bankId: 'math', script: backend.fixture('math'), workerCount: 2 }],
     });
     await expect(manager.submitRequest('add', { a: 20, b: 22 })).resolves.toEqual({ result: 42 });
     expect(manager.getWorkerStatus()).toHaveLength(2);
@@ -100,7 +103,7 @@ describe.each(backends)('test mode with worker script modules ($name)', (backend
 
   it('rejects a module that never calls defineWorker', async () => {
     await expect(
-      backend.createTestManager({ banks: [{ bankId: 'x', script: new URL('./fixtures/not-a-worker.mjs', import.meta.url) }] }),
+      backend.createTestManager({ banks: [{ bankId: 'x', script: backend.fixture('not-a-worker') }] }),
     ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
   });
 });

@@ -11,6 +11,21 @@ function startWorker(script: WorkerScript, name: string): Worker {
   throw invalidArgument('script', 'a URL or a function returning a Worker', script);
 }
 
+/**
+ * A module worker whose script cannot be fetched reports only a bare 'error' event. Asks
+ * the server once, so a wrong path reads as one (E_INVALID_ARGUMENT, as a missing file does
+ * in Node) instead of as a crash.
+ */
+async function missingScript(url: string): Promise<ThreadbankError | undefined> {
+  try {
+    const response = await fetch(url, { method: 'HEAD' });
+    if (response.ok) return undefined;
+    return new ThreadbankError('E_INVALID_ARGUMENT', `Expected a worker script at ${url} but the server answered ${`${response.status} ${response.statusText}`.trim()}`);
+  } catch {
+    return undefined;
+  }
+}
+
 export const browserScriptHost: ScriptHost = (script: WorkerScript, options: SpawnOptions): ScriptWorkerHandle => {
   let worker: Worker;
   try {
@@ -36,13 +51,14 @@ export const browserScriptHost: ScriptHost = (script: WorkerScript, options: Spa
 
   // Browsers report an uncaught error (including one at load) as an 'error' event; a worker
   // that closes itself reports nothing, which is why script actions should have timeouts.
-  const died = (error: Error) => {
+  const died = (error: Error, startError?: ThreadbankError) => {
     if (dead) return;
     dead = true;
     worker.terminate();
-    if (settleReady) settleReady(new ThreadbankError('E_WORKER_CRASHED', `Worker script failed to start: ${error.message}`, { cause: error }));
+    if (settleReady) settleReady(startError ?? new ThreadbankError('E_WORKER_CRASHED', `Worker script failed to start: ${error.message}`, { cause: error }));
     else options.onExit(error);
   };
+  const scriptUrl = typeof script === 'function' ? undefined : String(script);
   worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
     const message = event.data;
     if (message.type === 'ready') settleReady?.(undefined, message.actions);
@@ -50,7 +66,12 @@ export const browserScriptHost: ScriptHost = (script: WorkerScript, options: Spa
   });
   worker.addEventListener('error', (event: ErrorEvent) => {
     event.preventDefault();
-    died(new Error(event.message || 'the worker script failed to load'));
+    const error = new Error(event.message || 'the worker script failed to load');
+    if (settleReady && !event.message && scriptUrl !== undefined) {
+      void missingScript(scriptUrl).then((missing) => died(error, missing));
+    } else {
+      died(error);
+    }
   });
   worker.addEventListener('messageerror', () => died(new Error('a message from the worker could not be read')));
 

@@ -1,0 +1,6 @@
+// The name tables the compiled core exports, from the wasm build the page loads.
+import { loadBrowserCore } from '../../dist/browser/browser/load.js';
+
+const core = await loadBrowserCore();
+export const errorCodes = core.errorCodes;
+export const eventTypes = core.eventTypes;
