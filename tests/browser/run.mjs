@@ -34,7 +34,7 @@ try {
         if (r.ok) totals.passed++;
         else totals.failed++;
       }
-      console.log(`     [${label}] 10k burst: ${report.longTasks} main-thread tasks over 50 ms, the longest ${report.longestTaskMs.toFixed(1)} ms`);
+      console.log(`     [${label}] 10k burst: ${report.longTasks} main-thread tasks over 50 ms (longest ${report.longestTaskMs.toFixed(1)} ms); the longest gap between main-thread tasks ${report.longestGapMs.toFixed(1)} ms`);
     } catch (error) {
       console.log(`FAIL [${label}] the page did not finish: ${error.message}${errors.length ? `\n     page errors: ${errors.join('; ')}` : ''}`);
       totals.failed++;
