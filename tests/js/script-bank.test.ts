@@ -154,6 +154,35 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.getWorkerStatus()[0]!.restarts).toBe(1);
   });
 
+  it('cancels a request its worker holds but has not started, and the worker goes on', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 1, prefetch: 4 }] });
+    const running = manager.submitRequest('slowAdd', { a: 1, b: 2, ms: 100 });
+    const controller = new AbortController();
+    const held = manager.submitRequest('add', { a: 3, b: 4 }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(manager.queryRequests({ status: ['assigned'] }).total).toBe(1);
+    controller.abort();
+    await expect(held).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    await expect(running).resolves.toEqual({ result: 3 });
+    await expect(manager.submitRequest('add', { a: 5, b: 6 })).resolves.toEqual({ result: 11 });
+    expect(manager.getWorkerStatus()[0]!.restarts).toBe(0);
+    const m = manager.getSystemMetrics();
+    expect([m.completedRequests, m.cancelledRequests]).toEqual([2, 1]);
+  });
+
+  it('leaves a request that already settled alone when its signal aborts later', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
+    const controller = new AbortController();
+    const request = manager.submitRequest('add', { a: 1, b: 1 }, { signal: controller.signal });
+    await expect(request).resolves.toEqual({ result: 2 });
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(request).resolves.toEqual({ result: 2 });
+    const m = manager.getSystemMetrics();
+    expect([m.completedRequests, m.cancelledRequests]).toEqual([1, 0]);
+    expect(manager.queryRequests({ status: ['completed'] }).total).toBe(1);
+  });
+
   it('delivers ctx.progress() to progress listeners', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
     const steps: unknown[] = [];

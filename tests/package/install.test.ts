@@ -14,8 +14,10 @@ import { serve } from '../browser/serve.mjs';
 const root = resolve(__dirname, '..', '..');
 let project: string;
 
+// The user scripts below end with shutdown() and no process.exit(): Node must exit on its
+// own, and the timeout turns a process kept alive by a worker or a handle into a failure.
 function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000, env: { ...process.env, npm_config_loglevel: 'error' } });
 }
 
 describe('the packed package', () => {
