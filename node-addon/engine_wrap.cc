@@ -68,6 +68,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                          InstanceMethod("nowMs", &EngineWrap::now_ms),
                          InstanceMethod("shutdown", &EngineWrap::shutdown),
                          InstanceMethod("finished", &EngineWrap::finished),
+                         InstanceMethod("wakeNative", &EngineWrap::wake_native),
                          InstanceMethod("ref", &EngineWrap::ref),
                          InstanceMethod("unref", &EngineWrap::unref),
                          InstanceMethod("close", &EngineWrap::close),
@@ -81,6 +82,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     auto options = info[0].As<Napi::Object>();
     auto on_outbox = info[1].As<Napi::Function>();
     EngineConfig config = views::engine_config(to_json(options, "the manager options"));
+    config.defer_native_wakes = true;  // js/src/manager.ts calls wakeNative() from its flush
     if (options.Get("manualClock").ToBoolean().Value()) {
       auto start_ms = get_number(options, "startTimeMs", 0);
       manual_clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(start_ms * 1e6));
@@ -365,6 +367,14 @@ Napi::Value EngineWrap::shutdown(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::finished(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value { return Napi::Boolean::New(env, engine(env).finished()); });
+}
+
+Napi::Value EngineWrap::wake_native(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).wake_native();
+    return env.Undefined();
+  });
 }
 
 Napi::Value EngineWrap::ref(const Napi::CallbackInfo& info) {

@@ -46,6 +46,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value now_ms(const Napi::CallbackInfo& info);
   Napi::Value shutdown(const Napi::CallbackInfo& info);
   Napi::Value finished(const Napi::CallbackInfo& info);
+  Napi::Value wake_native(const Napi::CallbackInfo& info);
   Napi::Value ref(const Napi::CallbackInfo& info);
   Napi::Value unref(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);

@@ -60,6 +60,7 @@ class WasmEngine {
 #ifdef __EMSCRIPTEN_PTHREADS__
       config.timer_thread = !clock_;
       config.native_threads = true;
+      config.defer_native_wakes = true;  // js/src/manager.ts calls wakeNative() from its flush
 #else
       // Without threads, JS drives time (tick) and native work (runNative) from its loop.
       config.timer_thread = false;
@@ -204,6 +205,10 @@ class WasmEngine {
     });
   }
 
+  void wake_native() {
+    guard([&] { engine().wake_native(); });
+  }
+
   int run_native(int max_jobs) {
     return guard_value(0, [&] { return static_cast<int>(engine().run_native(static_cast<std::size_t>(max_jobs))); });
   }
@@ -341,6 +346,7 @@ EMSCRIPTEN_BINDINGS(threadbank) {
       .function("tick", &WasmEngine::tick)
       .function("nextDeadlineMs", &WasmEngine::next_deadline_ms)
       .function("runNative", &WasmEngine::run_native)
+      .function("wakeNative", &WasmEngine::wake_native)
       .function("nowMs", &WasmEngine::now_ms)
       .function("shutdown", &WasmEngine::shutdown)
       .function("finished", &WasmEngine::finished)

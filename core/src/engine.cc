@@ -89,6 +89,7 @@ struct Engine::Impl {
     bool signal_outbox = false;
     bool wake_timer = false;
     bool became_finished = false;
+    bool defer_native_wakes = false;  // submit() with EngineConfig::defer_native_wakes
   };
 
   Impl(Engine& engine, EngineConfig cfg, std::shared_ptr<HandlerRegistry> registry)
@@ -120,6 +121,8 @@ struct Engine::Impl {
   // outbox is taken. Atomic so apply() can skip both locks while a signal is outstanding:
   // reading true means the take that resets it comes after our push, and takes our item.
   std::atomic<bool> outbox_signaled{false};
+  // submit() queued native attempts without waking their workers (defer_native_wakes).
+  std::atomic<bool> native_wakes_owed{false};
   std::mutex listener_mutex;  // guards outbox_listener and serializes its calls
   std::function<void()> outbox_listener;
   std::uint32_t event_mask = 0;
@@ -413,7 +416,8 @@ struct Engine::Impl {
   // Runs after the lock is released.
   void apply(Effects& fx) {
     for (auto& [pool, abort] : fx.abort) pool->abort(abort.request, abort.attempt, abort.worker);
-    for (auto& [pool, dispatch] : fx.run) pool->execute(std::move(dispatch));
+    for (auto& [pool, dispatch] : fx.run) pool->enqueue(std::move(dispatch), !fx.defer_native_wakes);
+    if (fx.defer_native_wakes && !fx.run.empty()) native_wakes_owed.store(true, std::memory_order_release);
     if (fx.wake_timer) {
       { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
       timer_cv.notify_one();
@@ -696,6 +700,7 @@ RequestId Engine::submit(SubmitSpec spec) {
   }
 
   Impl::Effects fx;
+  fx.defer_native_wakes = m.config.defer_native_wakes;
   RequestId id = NO_REQUEST;
   {
     std::unique_lock<std::mutex> lock(m.mutex);
@@ -992,6 +997,19 @@ std::int64_t Engine::tick() {
   }
   m.apply(fx);
   return next;
+}
+
+void Engine::wake_native() {
+  auto& m = *impl_;
+  if (!m.native_wakes_owed.exchange(false, std::memory_order_acq_rel)) return;
+  std::vector<NativePool*> pools;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    for (auto& bank : m.banks) {
+      if (bank->pool) pools.push_back(bank->pool.get());
+    }
+  }
+  for (NativePool* pool : pools) pool->wake_owed();
 }
 
 std::size_t Engine::run_native(std::size_t max_jobs) {

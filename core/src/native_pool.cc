@@ -31,7 +31,7 @@ NativePool::NativePool(int worker_count,
 
 NativePool::~NativePool() { stop(); }
 
-void NativePool::execute(Dispatch dispatch) {
+void NativePool::enqueue(Dispatch dispatch, bool wake) {
   auto index = static_cast<std::size_t>(dispatch.worker);
   if (index >= workers_.size()) {
     on_complete_(dispatch, Outcome::fail(ErrorCode::INTERNAL, "dispatch to a worker the pool does not have"));
@@ -46,11 +46,27 @@ void NativePool::execute(Dispatch dispatch) {
     } else {
       worker.flags[flag_key(dispatch.request, dispatch.attempt)] = flag;
       worker.jobs.push_back(Job{std::move(dispatch), std::move(flag)});
-      if (threaded_) worker.wake.notify_one();
+      if (!threaded_) return;
+      if (wake) {
+        worker.wake.notify_one();
+      } else {
+        worker.wake_owed = true;
+        any_wake_owed_.store(true, std::memory_order_release);
+      }
       return;
     }
   }
   on_complete_(dispatch, Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool is stopping"));
+}
+
+void NativePool::wake_owed() {
+  if (!any_wake_owed_.exchange(false, std::memory_order_acq_rel)) return;
+  for (auto& worker : workers_) {
+    std::lock_guard<std::mutex> lock(worker->mutex);
+    if (!worker->wake_owed) continue;
+    worker->wake_owed = false;
+    worker->wake.notify_one();
+  }
 }
 
 void NativePool::abort(RequestId request, std::uint8_t attempt, std::int32_t worker) {

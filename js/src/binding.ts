@@ -80,6 +80,8 @@ export interface NativeEngine {
   nowMs(): number;
   shutdown(drain: boolean): void;
   finished(): boolean;
+  /** Wakes native workers that submits left asleep with work queued; called from each flush. */
+  wakeNative(): void;
   ref(): void;
   unref(): void;
   close(): void;

@@ -499,6 +499,8 @@ export class WorkerManager {
   /** Takes everything the core has for us, now. */
   private flush(): void {
     if (this.closed) return;
+    // Submits since the last flush left their native workers asleep: one wake for the lot.
+    this.engine.wakeNative();
     for (;;) {
       const batch = this.engine.drain();
       if (batch === null) break;

@@ -534,3 +534,29 @@ TEST_CASE("without native threads, native work runs when the host asks", "[nativ
   REQUIRE(out.settlements.size() == 5);
   for (const auto& s : out.settlements) CHECK(s.status == RequestStatus::COMPLETED);
 }
+
+TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(), then runs",
+          "[native]") {
+  EngineConfig config;
+  config.defer_native_wakes = true;
+  NativeHarness h(2, config);
+  // Warm up: both threads ran something, so each is in its loop; then let them fall asleep.
+  RequestId first = h.submit("add", {{"a", 1}, {"b", 1}});
+  RequestId second = h.submit("add", {{"a", 2}, {"b", 2}});
+  h.engine->wake_native();
+  CHECK(h.wait(first).status == RequestStatus::COMPLETED);
+  CHECK(h.wait(second).status == RequestStatus::COMPLETED);
+  std::this_thread::sleep_for(milliseconds(100));
+
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
+  std::this_thread::sleep_for(milliseconds(100));
+  for (RequestId id : ids) CHECK(h.count(id) == 0);  // queued on sleeping workers, not run
+  h.engine->wake_native();
+  for (int i = 0; i < 8; ++i) {
+    Settlement s = h.wait(ids[static_cast<std::size_t>(i)]);
+    CHECK(s.status == RequestStatus::COMPLETED);
+    CHECK(s.result == nlohmann::json{{"result", i + 1}});
+  }
+  h.engine->wake_native();  // nothing owed: a no-op
+}

@@ -47,6 +47,12 @@ struct EngineConfig {
   /// Run native actions on threads of their own. Hosts without threads (a wasm build for
   /// pages that are not cross-origin isolated) set false and call run_native() instead.
   bool native_threads = true;
+  /// Native attempts that submit() dispatches are queued on their worker without waking
+  /// it; the host calls wake_native() once its burst of submits is over. A sleeping
+  /// thread is then woken once per burst instead of once per request (the wake-up is a
+  /// syscall on the submitting thread). Only for hosts that promise that call, as the
+  /// bindings do: their JS side calls it from the flush it schedules after every submit.
+  bool defer_native_wakes = false;
 };
 
 struct BankConfig {
@@ -160,6 +166,9 @@ class Engine {
   /// @brief Without native threads: runs up to `max_jobs` queued native attempts on the
   /// calling thread. Returns how many ran (0 with native threads).
   std::size_t run_native(std::size_t max_jobs);
+  /// @brief Wakes the native workers that submit() left asleep with work queued (see
+  /// EngineConfig::defer_native_wakes). Cheap when there are none.
+  void wake_native();
 
   /// @brief Stops taking requests. With `drain`, queued requests still run; without it
   /// they are cancelled with E_SHUTTING_DOWN. Running attempts finish either way.

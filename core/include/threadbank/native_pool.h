@@ -35,7 +35,12 @@ class NativePool final : public Executor {
              StartSink on_start, CompletionSink on_complete, bool threaded = true);
   ~NativePool() override;  ///< joins the threads (running handlers are asked to stop)
 
-  void execute(Dispatch dispatch) override;
+  void execute(Dispatch dispatch) override { enqueue(std::move(dispatch), true); }
+  /// @brief Queues an attempt on its worker. With `wake` false a sleeping worker is left
+  /// asleep until wake_owed(); a running one still takes the job when it finishes its own.
+  void enqueue(Dispatch dispatch, bool wake);
+  /// @brief Wakes every worker left asleep by enqueue(..., false).
+  void wake_owed();
   void abort(RequestId request, std::uint8_t attempt, std::int32_t worker) override;
 
   /// @brief Stops accepting work and joins every thread; queued attempts are reported
@@ -58,6 +63,7 @@ class NativePool final : public Executor {
     // Cancel flags of queued and running jobs, keyed by (request << 8 | attempt).
     std::unordered_map<std::uint64_t, std::shared_ptr<std::atomic<bool>>> flags;
     bool stopping = false;
+    bool wake_owed = false;  // a job was queued without waking this worker
     std::thread thread;
   };
 
@@ -71,6 +77,7 @@ class NativePool final : public Executor {
   CompletionSink on_complete_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> any_wake_owed_{false};
   bool threaded_;
   std::size_t next_worker_ = 0;  // unthreaded: where run_pending() resumes
 };

@@ -43,6 +43,7 @@ interface WasmEngineHandle {
   nowMs(): number;
   shutdown(drain: boolean): void;
   finished(): boolean;
+  wakeNative(): void;
   close(): void;
   delete(): void;
 }
@@ -228,6 +229,9 @@ export function wasmCore(module: WasmModule): CoreModule {
     }
     finished(): boolean {
       return this.call(() => this.handle.finished());
+    }
+    wakeNative(): void {
+      if (threaded) this.call(() => this.handle.wakeNative());
     }
     // In Node, a pending timer keeps the process alive only while requests are pending.
     ref(): void {
