@@ -16,6 +16,10 @@ namespace {
 
 constexpr int MAX_WORKERS = 1024;
 constexpr int MAX_RETRIES = 100;
+// With defer_native_wakes: how many submits may pass while a native wake is owed before it
+// is paid without waiting for the host's flush. A closed loop's burst costs a few wakes
+// instead of one per request; a synchronous loop of many submits still keeps threads busy.
+constexpr std::uint32_t DEFERRED_SUBMIT_LIMIT = 128;
 constexpr std::int64_t MAX_TIMEOUT_MS = 9'200'000'000'000;  // ns must fit in int64
 
 std::size_t idx(RequestStatus s) { return static_cast<std::size_t>(s); }
@@ -123,6 +127,7 @@ struct Engine::Impl {
   std::atomic<bool> outbox_signaled{false};
   // submit() queued native attempts without waking their workers (defer_native_wakes).
   std::atomic<bool> native_wakes_owed{false};
+  std::atomic<std::uint32_t> submits_while_owed{0};
   std::mutex listener_mutex;  // guards outbox_listener and serializes its calls
   std::function<void()> outbox_listener;
   std::uint32_t event_mask = 0;
@@ -799,6 +804,12 @@ RequestId Engine::submit(SubmitSpec spec) {
     m.pump(chosen->first, now, fx);
   }
   m.apply(fx);
+  // A long synchronous run of submits must not keep native threads asleep until the host's
+  // flush: every DEFERRED_SUBMIT_LIMIT submits, owed wakes are paid on the spot.
+  if (fx.defer_native_wakes && m.native_wakes_owed.load(std::memory_order_relaxed) &&
+      m.submits_while_owed.fetch_add(1, std::memory_order_relaxed) + 1 >= DEFERRED_SUBMIT_LIMIT) {
+    wake_native();
+  }
   return id;
 }
 
@@ -1002,6 +1013,7 @@ std::int64_t Engine::tick() {
 void Engine::wake_native() {
   auto& m = *impl_;
   if (!m.native_wakes_owed.exchange(false, std::memory_order_acq_rel)) return;
+  m.submits_while_owed.store(0, std::memory_order_relaxed);
   std::vector<NativePool*> pools;
   {
     std::lock_guard<std::mutex> lock(m.mutex);

@@ -560,3 +560,19 @@ TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(
   }
   h.engine->wake_native();  // nothing owed: a no-op
 }
+
+TEST_CASE("with deferred wakes, a long run of submits wakes native threads without a flush",
+          "[native]") {
+  EngineConfig config;
+  config.defer_native_wakes = true;
+  NativeHarness h(1, config);
+  RequestId warm = h.submit("add", {{"a", 1}, {"b", 1}});
+  h.engine->wake_native();
+  CHECK(h.wait(warm).status == RequestStatus::COMPLETED);
+  std::this_thread::sleep_for(milliseconds(100));
+  // A host that keeps submitting and never flushes (a synchronous loop): the sleeping
+  // thread is woken after a bounded number of submits and works through the queue.
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 256; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
+  for (RequestId id : ids) CHECK(h.wait(id).status == RequestStatus::COMPLETED);
+}
