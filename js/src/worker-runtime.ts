@@ -156,6 +156,14 @@ interface Queued {
 
 const taskKey = (id: number, attempt: number): string => `${id}:${attempt}`;
 
+/** A running attempt, as runWorker keeps it. */
+interface RunningAttempt {
+  controller: AbortController | undefined;
+  abortReason: unknown;
+  aborted: boolean;
+  place: number;
+}
+
 /**
  * Runs `handlers` for the host on the other side of `port`. Posts 'ready' with the action
  * names before returning.
@@ -174,8 +182,13 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
   const queue: Queued[] = [];
   let head = 0;
   const queued = new Map<string, Queued>();
-  /** Running attempts: how to abort each, and its place in the shared running record. */
-  const running = new Map<string, { controller: AbortController; place: number }>();
+  /**
+   * Running attempts: how to abort each, and its place in the shared running record. The
+   * AbortController is made when the handler first reads ctx.signal (most never do, and
+   * making one was a tenth of a tiny task's cost in the worker); an abort that comes first
+   * is kept and applied then.
+   */
+  const running = new Map<string, RunningAttempt>();
   /**
    * Shared with the host when memory can be shared. Without it the host can only go by
    * order, so results are flushed before every start (see pump) to keep that order exact.
@@ -266,8 +279,8 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       });
       return;
     }
-    const controller = new AbortController();
-    running.set(taskKey(task.id, task.attempt), { controller, place: record?.enter(task.id, task.attempt) ?? -1 });
+    const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, aborted: false, place: record?.enter(task.id, task.attempt) ?? -1 };
+    running.set(taskKey(task.id, task.attempt), attempt);
     let settled = false;
     const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
       if (settled) return;
@@ -275,7 +288,13 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       finish(task, outcome);
     };
     const ctx: HandlerContext = {
-      signal: controller.signal,
+      get signal(): AbortSignal {
+        if (attempt.controller === undefined) {
+          attempt.controller = new AbortController();
+          if (attempt.aborted) attempt.controller.abort(attempt.abortReason);
+        }
+        return attempt.controller.signal;
+      },
       requestId: task.id,
       attempt: task.attempt,
       action: task.action,
@@ -343,11 +362,14 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
 
   const abort = (id: number, attempt: number): void => {
     const key = taskKey(id, attempt);
-    const controller = running.get(key)?.controller;
-    if (controller) {
+    const runningAttempt = running.get(key);
+    if (runningAttempt) {
       // The handler decides how to stop; its result (or error) is still reported.
+      if (runningAttempt.aborted) return;
       const reason = Object.assign(new Error(`Request ${id} was cancelled`), { name: 'AbortError', code: 'E_CANCELLED' });
-      controller.abort(reason);
+      runningAttempt.aborted = true;
+      runningAttempt.abortReason = reason;
+      runningAttempt.controller?.abort(reason);
       return;
     }
     const waiting = queued.get(key);

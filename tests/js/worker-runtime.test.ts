@@ -475,6 +475,23 @@ describe('worker runtime: cancellation', () => {
     expect(h.results()).toEqual([{ id: 9, attempt: 2, ok: false, error: expect.objectContaining({ name: 'AbortError', code: 'E_CANCELLED' }) }]);
   });
 
+  it('shows an abort that came before the handler first read ctx.signal', async () => {
+    const gate = deferred();
+    const h = start({
+      late: async (_params: unknown, ctx: HandlerContext) => {
+        await gate.promise;
+        return { aborted: ctx.signal.aborted, reason: (ctx.signal.reason as Error).name };
+      },
+    });
+    h.run(task(4, 'late'));
+    h.send({ type: 'abort', id: 4, attempt: 1 });
+    h.send({ type: 'abort', id: 4, attempt: 1 }); // a second abort changes nothing
+    gate.resolve(undefined);
+    await settle();
+    h.turn();
+    expect(h.results()).toEqual([{ id: 4, attempt: 1, ok: true, value: { aborted: true, reason: 'AbortError' } }]);
+  });
+
   it('lets a running handler finish normally after an abort if it chooses to', async () => {
     const gate = deferred();
     const h = start({ stubborn: () => gate.promise.then(() => 'finished anyway') });
