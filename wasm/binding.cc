@@ -9,12 +9,14 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "threadbank/builtin_pack.h"
 #include "threadbank/engine.h"
 #include "views.h"
+#ifdef __EMSCRIPTEN_PTHREADS__
+#include "reaper.h"
+#endif
 
 namespace threadbank::wasm {
 namespace {
@@ -65,6 +67,9 @@ class WasmEngine {
       // Without threads, JS drives time (tick) and native work (runNative) from its loop.
       config.timer_thread = false;
       config.native_threads = false;
+#endif
+#ifdef __EMSCRIPTEN_PTHREADS__
+      Reaper::instance();  // its thread starts now, with the engine's, not at close
 #endif
       engine_ = std::make_unique<Engine>(std::move(config), handlers_);
       int engine_id = id_;
@@ -225,14 +230,13 @@ class WasmEngine {
     return guard_value(false, [&] { return engine().finished(); });
   }
 
-  // Destroying an engine joins its timer and native threads. The browser's main thread
-  // must never wait on a worker (a native handler may take its time to notice that it was
-  // cancelled), so there a detached thread of its own does the joining. Nothing it runs
-  // reaches back into this object: the outbox listener holds only the engine's id.
+  // Destroying an engine joins its threads; on the main thread the reaper does it instead
+  // (reaper.h). Nothing it runs reaches back into this object: the outbox listener holds
+  // only the engine's id.
   void close() {
 #ifdef __EMSCRIPTEN_PTHREADS__
     if (engine_ && emscripten_is_main_runtime_thread()) {
-      std::thread([engine = std::move(engine_)]() mutable { engine.reset(); }).detach();
+      Reaper::instance().take(std::move(engine_));
       return;
     }
 #endif
