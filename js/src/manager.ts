@@ -257,7 +257,7 @@ export class WorkerManager {
   submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
     // The caller's stack, captured before any asynchronous hop (as sharp does). Only the
     // Error is created here; V8 formats its stack text on first read, i.e. on rejection.
-    const callerStack = new Error('threadbank');
+    const callerStack = this.options.callerStacks ? new Error('threadbank') : undefined;
     let resolved: ResolvedSubmit;
     try {
       resolved = resolveSubmit(taskId, options);

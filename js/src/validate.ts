@@ -41,6 +41,7 @@ export interface ResolvedOptions {
   cancelGraceMs: number;
   workerStartTimeoutMs: number;
   queueFullBehavior: 'reject' | 'wait';
+  callerStacks: boolean;
   banks: BankOptions[];
 }
 
@@ -73,6 +74,10 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
     workerStartTimeoutMs: optional(o.workerStartTimeoutMs, 10_000, (v) => msIn('options.workerStartTimeoutMs', v)),
     queueFullBehavior: optional(o.queueFullBehavior, 'reject' as const, (v) => {
       if (v !== 'reject' && v !== 'wait') throw invalidArgument('options.queueFullBehavior', "'reject' or 'wait'", v);
+      return v;
+    }),
+    callerStacks: optional(o.callerStacks, true, (v) => {
+      if (typeof v !== 'boolean') throw invalidArgument('options.callerStacks', 'a boolean', v);
       return v;
     }),
   };

@@ -66,6 +66,24 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
   it('points the rejection stack at the caller line', async () => {
     const error = (await manager.submitRequest('nope').catch((e: unknown) => e)) as Error;
     expect(error.stack).toContain('errors.test.ts');
+    // A failure that comes back later, from the core's settlement, too.
+    const failed = (await manager.submitRequest('fail', { message: 'later' }, { retries: 0 }).catch((e: unknown) => e)) as Error;
+    expect(failed.stack).toContain('errors.test.ts');
+  });
+
+  it('keeps no caller stack with callerStacks: false, and still rejects with a code', async () => {
+    const lean = await backend.createWorkerManager({ banks: [{ bankId: 'native', builtin: 'basic', workerCount: 1 }], callerStacks: false });
+    try {
+      const failed = (await lean.submitRequest('fail', { message: 'later' }, { retries: 0 }).catch((e: unknown) => e)) as ThreadbankError;
+      expect(failed.code).toBe('E_HANDLER');
+      expect(failed.stack).not.toContain('errors.test.ts');
+    } finally {
+      await lean.shutdown();
+    }
+    await expect(backend.createWorkerManager({ callerStacks: 'yes' as never })).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      message: expect.stringMatching(/^Expected a boolean for options.callerStacks but received/),
+    });
   });
 
   it('rejects a bad manager configuration with E_INVALID_ARGUMENT', async () => {
