@@ -82,7 +82,6 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     auto options = info[0].As<Napi::Object>();
     auto on_outbox = info[1].As<Napi::Function>();
     EngineConfig config = views::engine_config(to_json(options, "the manager options"));
-    config.defer_native_wakes = true;  // js/src/manager.ts calls wakeNative() from its flush
     if (options.Get("manualClock").ToBoolean().Value()) {
       auto start_ms = get_number(options, "startTimeMs", 0);
       manual_clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(start_ms * 1e6));

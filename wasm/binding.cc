@@ -62,7 +62,6 @@ class WasmEngine {
 #ifdef __EMSCRIPTEN_PTHREADS__
       config.timer_thread = !clock_;
       config.native_threads = true;
-      config.defer_native_wakes = true;  // js/src/manager.ts calls wakeNative() from its flush
 #else
       // Without threads, JS drives time (tick) and native work (runNative) from its loop.
       config.timer_thread = false;

@@ -203,6 +203,9 @@ EngineConfig engine_config(const json& o) {
   config.retry_max_ms = static_cast<std::int64_t>(o.value("retryMaxMs", 10'000.0));
   config.aging_step_ms = static_cast<std::int64_t>(o.value("agingStepMs", 1'000.0));
   config.max_payload_bytes = o.value("maxPayloadBytes", static_cast<std::size_t>(0));
+  // The JS manager (js/src/manager.ts) calls wakeNative() from the flush it schedules after
+  // every accepted submit, on both bindings.
+  config.defer_native_wakes = true;
   return config;
 }
 

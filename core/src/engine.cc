@@ -418,11 +418,23 @@ struct Engine::Impl {
 
   bool shutting_down_without_drain = false;
 
+  // The native banks' pools, read under the lock, to be used after it is released (pools
+  // report through complete(), which takes it).
+  std::vector<NativePool*> native_pools() {
+    std::vector<NativePool*> pools;
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& bank : banks) {
+      if (bank->pool) pools.push_back(bank->pool.get());
+    }
+    return pools;
+  }
+
   // Runs after the lock is released.
   void apply(Effects& fx) {
     for (auto& [pool, abort] : fx.abort) pool->abort(abort.request, abort.attempt, abort.worker);
-    for (auto& [pool, dispatch] : fx.run) pool->enqueue(std::move(dispatch), !fx.defer_native_wakes);
-    if (fx.defer_native_wakes && !fx.run.empty()) native_wakes_owed.store(true, std::memory_order_release);
+    bool wake_owed = false;
+    for (auto& [pool, dispatch] : fx.run) wake_owed |= pool->enqueue(std::move(dispatch), !fx.defer_native_wakes);
+    if (wake_owed) native_wakes_owed.store(true, std::memory_order_release);
     if (fx.wake_timer) {
       { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
       timer_cv.notify_one();
@@ -1014,28 +1026,14 @@ void Engine::wake_native() {
   auto& m = *impl_;
   if (!m.native_wakes_owed.exchange(false, std::memory_order_acq_rel)) return;
   m.submits_while_owed.store(0, std::memory_order_relaxed);
-  std::vector<NativePool*> pools;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    for (auto& bank : m.banks) {
-      if (bank->pool) pools.push_back(bank->pool.get());
-    }
-  }
-  for (NativePool* pool : pools) pool->wake_owed();
+  for (NativePool* pool : m.native_pools()) pool->wake_owed();
 }
 
 std::size_t Engine::run_native(std::size_t max_jobs) {
   if (impl_->config.native_threads) return 0;
-  std::vector<NativePool*> pools;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    for (auto& bank : impl_->banks) {
-      if (bank->pool) pools.push_back(bank->pool.get());
-    }
-  }
   // Pools report through complete(), which takes the lock: run them without holding it.
   std::size_t ran = 0;
-  for (NativePool* pool : pools) {
+  for (NativePool* pool : impl_->native_pools()) {
     if (ran >= max_jobs) break;
     ran += pool->run_pending(max_jobs - ran);
   }

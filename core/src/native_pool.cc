@@ -31,11 +31,11 @@ NativePool::NativePool(int worker_count,
 
 NativePool::~NativePool() { stop(); }
 
-void NativePool::enqueue(Dispatch dispatch, bool wake) {
+bool NativePool::enqueue(Dispatch dispatch, bool wake) {
   auto index = static_cast<std::size_t>(dispatch.worker);
   if (index >= workers_.size()) {
     on_complete_(dispatch, Outcome::fail(ErrorCode::INTERNAL, "dispatch to a worker the pool does not have"));
-    return;
+    return false;
   }
   Worker& worker = *workers_[index];
   auto flag = std::make_shared<std::atomic<bool>>(false);
@@ -46,17 +46,18 @@ void NativePool::enqueue(Dispatch dispatch, bool wake) {
     } else {
       worker.flags[flag_key(dispatch.request, dispatch.attempt)] = flag;
       worker.jobs.push_back(Job{std::move(dispatch), std::move(flag)});
-      if (!threaded_) return;
+      if (!threaded_) return false;
       if (wake) {
         worker.wake.notify_one();
-      } else {
-        worker.wake_owed = true;
-        any_wake_owed_.store(true, std::memory_order_release);
+        return false;
       }
-      return;
+      worker.wake_owed = true;
+      any_wake_owed_.store(true, std::memory_order_release);
+      return true;
     }
   }
   on_complete_(dispatch, Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool is stopping"));
+  return false;
 }
 
 void NativePool::wake_owed() {

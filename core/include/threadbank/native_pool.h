@@ -35,10 +35,11 @@ class NativePool final : public Executor {
              StartSink on_start, CompletionSink on_complete, bool threaded = true);
   ~NativePool() override;  ///< joins the threads (running handlers are asked to stop)
 
-  void execute(Dispatch dispatch) override { enqueue(std::move(dispatch), true); }
+  void execute(Dispatch dispatch) override { (void)enqueue(std::move(dispatch), true); }
   /// @brief Queues an attempt on its worker. With `wake` false a sleeping worker is left
   /// asleep until wake_owed(); a running one still takes the job when it finishes its own.
-  void enqueue(Dispatch dispatch, bool wake);
+  /// Returns whether a wake is now owed (never for unthreaded pools).
+  bool enqueue(Dispatch dispatch, bool wake);
   /// @brief Wakes every worker left asleep by enqueue(..., false).
   void wake_owed();
   void abort(RequestId request, std::uint8_t attempt, std::int32_t worker) override;
