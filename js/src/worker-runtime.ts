@@ -159,8 +159,8 @@ const taskKey = (id: number, attempt: number): string => `${id}:${attempt}`;
 /** A running attempt, as runWorker keeps it. */
 interface RunningAttempt {
   controller: AbortController | undefined;
-  abortReason: unknown;
-  aborted: boolean;
+  /** Set when the host aborts the attempt (the reason is always an Error). */
+  abortReason: Error | undefined;
   place: number;
 }
 
@@ -279,7 +279,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       });
       return;
     }
-    const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, aborted: false, place: record?.enter(task.id, task.attempt) ?? -1 };
+    const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, place: record?.enter(task.id, task.attempt) ?? -1 };
     running.set(taskKey(task.id, task.attempt), attempt);
     let settled = false;
     const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
@@ -291,7 +291,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       get signal(): AbortSignal {
         if (attempt.controller === undefined) {
           attempt.controller = new AbortController();
-          if (attempt.aborted) attempt.controller.abort(attempt.abortReason);
+          if (attempt.abortReason !== undefined) attempt.controller.abort(attempt.abortReason);
         }
         return attempt.controller.signal;
       },
@@ -365,9 +365,8 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     const runningAttempt = running.get(key);
     if (runningAttempt) {
       // The handler decides how to stop; its result (or error) is still reported.
-      if (runningAttempt.aborted) return;
+      if (runningAttempt.abortReason !== undefined) return;
       const reason = Object.assign(new Error(`Request ${id} was cancelled`), { name: 'AbortError', code: 'E_CANCELLED' });
-      runningAttempt.aborted = true;
       runningAttempt.abortReason = reason;
       runningAttempt.controller?.abort(reason);
       return;
