@@ -535,18 +535,29 @@ TEST_CASE("without native threads, native work runs when the host asks", "[nativ
   for (const auto& s : out.settlements) CHECK(s.status == RequestStatus::COMPLETED);
 }
 
-TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(), then runs",
-          "[native]") {
+namespace {
+
+EngineConfig deferred_wakes() {
   EngineConfig config;
   config.defer_native_wakes = true;
-  NativeHarness h(2, config);
-  // Warm up: both threads ran something, so each is in its loop; then let them fall asleep.
-  RequestId first = h.submit("add", {{"a", 1}, {"b", 1}});
-  RequestId second = h.submit("add", {{"a", 2}, {"b", 2}});
+  return config;
+}
+
+/// Runs one request per worker, so every thread is in its loop, then lets them fall asleep.
+void warm_up_then_let_sleep(NativeHarness& h, int workers) {
+  std::vector<RequestId> ids;
+  for (int i = 0; i < workers; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
   h.engine->wake_native();
-  CHECK(h.wait(first).status == RequestStatus::COMPLETED);
-  CHECK(h.wait(second).status == RequestStatus::COMPLETED);
+  for (RequestId id : ids) CHECK(h.wait(id).status == RequestStatus::COMPLETED);
   std::this_thread::sleep_for(milliseconds(100));
+}
+
+}  // namespace
+
+TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(), then runs",
+          "[native]") {
+  NativeHarness h(2, deferred_wakes());
+  warm_up_then_let_sleep(h, 2);
 
   std::vector<RequestId> ids;
   for (int i = 0; i < 8; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
@@ -563,13 +574,8 @@ TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(
 
 TEST_CASE("with deferred wakes, a long run of submits wakes native threads without a flush",
           "[native]") {
-  EngineConfig config;
-  config.defer_native_wakes = true;
-  NativeHarness h(1, config);
-  RequestId warm = h.submit("add", {{"a", 1}, {"b", 1}});
-  h.engine->wake_native();
-  CHECK(h.wait(warm).status == RequestStatus::COMPLETED);
-  std::this_thread::sleep_for(milliseconds(100));
+  NativeHarness h(1, deferred_wakes());
+  warm_up_then_let_sleep(h, 1);
   // A host that keeps submitting and never flushes (a synchronous loop): the sleeping
   // thread is woken after a bounded number of submits and works through the queue.
   std::vector<RequestId> ids;
