@@ -92,7 +92,7 @@ export interface WorkerManagerOptions {
   /**
    * Capture the caller's stack at each submitRequest() so a rejection's stack points at the
    * line that submitted it (default true). Capturing costs V8 more than the rest of a tiny
-   * task's trip on the event loop (about 40% of the native tiny-task loop's throughput);
+   * task's trip on the event loop (about a third of the native tiny-task loop's time);
    * false keeps only the frames where the error was made.
    */
   callerStacks?: boolean;
