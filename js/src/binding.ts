@@ -3,20 +3,23 @@
  * both implement it, so the manager is written once.
  */
 
-/** What the core hands over in one crossing; flat arrays, see node-addon/convert.cc. */
+/**
+ * What the core hands over in one crossing; flat lists of numbers (Float64Arrays from the
+ * Node addon, plain arrays from wasm), see node-addon/convert.cc.
+ */
 export interface OutboxBatch {
   /** [requestId, attempt, bank, worker] per script attempt to run. */
-  dispatches: number[];
+  dispatches: ArrayLike<number>;
   actions: string[];
   /** [requestId, attempt, bank, worker, timedOut] per script attempt no longer wanted. */
-  aborts: number[];
-  settledIds: number[];
+  aborts: ArrayLike<number>;
+  settledIds: ArrayLike<number>;
   /** Index into `errorCodes` (0 = OK). */
-  settledCodes: number[];
+  settledCodes: ArrayLike<number>;
   settledValues: unknown[];
   settledMessages: (string | undefined)[];
   /** [type, atMs, requestId, bank, worker, attempt, errorCode, state] per event. */
-  events: number[];
+  events: ArrayLike<number>;
 }
 
 export interface EngineConfigInput {

@@ -37,13 +37,28 @@ export class ThreadbankError extends Error {
     this.code = code;
     this.requestId = options.requestId;
     const callerStack = options.callerStack instanceof Error ? options.callerStack.stack : options.callerStack;
-    if (callerStack !== undefined) {
-      // Keep our message line, then the caller's frames (the first line of callerStack is
-      // the placeholder error's own header).
-      const frames = callerStack.split('\n').slice(1).join('\n');
-      this.stack = `${this.name} [${code}]: ${message}\n${frames}`;
-    }
+    if (callerStack !== undefined) setCallerFrames(this, callerStack);
   }
+}
+
+/** Keeps the error's message line, then the frames of `stack` (whose own header line is dropped). */
+function setCallerFrames(error: ThreadbankError, stack: string): void {
+  const frames = stack.split('\n').slice(1).join('\n');
+  error.stack = `${error.name} [${error.code}]: ${error.message}\n${frames}`;
+}
+
+/**
+ * Gives `error` the stack of the code running now, from the caller of `above` outwards. Called
+ * after an `await` in an async function, that stack is V8's async one: the chain of async
+ * functions awaiting this one, i.e. the caller's line. Engines without
+ * Error.captureStackTrace keep the stack the error was made with.
+ */
+export function takeStackHere(error: ThreadbankError, above: (...args: never[]) => unknown): void {
+  const capture = (Error as { captureStackTrace?: (target: object, above?: unknown) => void }).captureStackTrace;
+  if (typeof capture !== 'function') return;
+  const holder: { stack?: string } = {};
+  capture(holder, above);
+  if (holder.stack !== undefined) setCallerFrames(error, holder.stack);
 }
 
 export function isThreadbankError(value: unknown): value is ThreadbankError {
@@ -64,7 +79,10 @@ export function describe(value: unknown): string {
   if (typeof value === 'symbol') return 'a symbol';
   if (typeof value === 'bigint') return 'a BigInt';
   if (Array.isArray(value)) return 'an array';
-  return 'an object';
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+  if (proto === null || proto === Object.prototype) return 'an object';
+  const name = proto.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'an object with a prototype other than Object.prototype';
 }
 
 export function invalidArgument(what: string, expected: string, received: unknown): ThreadbankError {

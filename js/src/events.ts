@@ -48,13 +48,13 @@ export class EventHub {
   }
 
   /** Whether a batch holds an event of this type. */
-  contains(events: number[], name: EventName): boolean {
+  contains(events: ArrayLike<number>, name: EventName): boolean {
     const index = this.core.eventTypes.indexOf(name);
     for (let i = 0; i < events.length; i += EVENT_FIELDS) if (events[i] === index) return true;
     return false;
   }
 
-  dispatch(events: number[], metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
+  dispatch(events: ArrayLike<number>, metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
     const { eventTypes, errorCodes, workerStates, bankStatuses } = this.core;
     for (let i = 0; i < events.length; i += EVENT_FIELDS) {
       const type = eventTypes[events[i]!] as EventName;

@@ -4,7 +4,7 @@
  * promise, the payload of script actions, the AbortSignal) and nothing the core decides.
  */
 import type { CoreModule, NativeEngine, OutboxBatch } from './binding.js';
-import { describe, fromBindingError, invalidArgument, ThreadbankError, type ErrorCode } from './errors.js';
+import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
 import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
 import { ScriptBank } from './script-bank.js';
@@ -255,21 +255,23 @@ export class WorkerManager {
    * ThreadbankError whose `.code` says why and whose stack points at this call.
    */
   submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
-    // The caller's stack, captured before any asynchronous hop (as sharp does). Only the
-    // Error is created here; V8 formats its stack text on first read, i.e. on rejection.
-    const callerStack = this.options.callerStacks ? new Error('threadbank') : undefined;
+    // 'sync': the caller's stack, captured before any asynchronous hop (as sharp does). Only
+    // the Error is created here; V8 formats its stack text on first read, i.e. on rejection.
+    // 'async': nothing now; a failure takes its stack where the caller awaits (see below).
+    const callerStack = this.options.callerStacks === 'sync' ? new Error('threadbank') : undefined;
     let resolved: ResolvedSubmit;
     try {
       resolved = resolveSubmit(taskId, options);
       assertNotClosed(this.closed || this.closing !== undefined);
     } catch (error) {
+      // Made here, synchronously: its own stack already runs through the caller.
       return Promise.reject(withStack(error, callerStack));
     }
     if (resolved.signal?.aborted) {
       return Promise.reject(new ThreadbankError('E_CANCELLED', `Request for ${taskId} was aborted before it was submitted`, { callerStack, cause: resolved.signal.reason }));
     }
     const job: Job = { taskId, params, options: resolved, callerStack };
-    return new Promise<T>((resolve, reject) => {
+    const request = new Promise<T>((resolve, reject) => {
       const settle = { resolve: resolve as (value: unknown) => void, reject };
       // Waiting submissions keep their order: while any wait, newcomers wait behind them.
       if (this.parked.length > 0) {
@@ -284,6 +286,7 @@ export class WorkerManager {
         else reject(wrapped);
       }
     });
+    return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
 
   private submitToCore(job: Job): number {
@@ -292,7 +295,7 @@ export class WorkerManager {
     const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
     const coreParams = route?.needsParams === true ? (params === undefined ? {} : params) : undefined;
     if (route?.needsParams === true && !isPlainObject(coreParams) && !Array.isArray(coreParams)) {
-      throw new ThreadbankError('E_INVALID_PARAMS', `Expected an object for params of ${taskId} but received ${describe(coreParams)}`);
+      throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(coreParams)}`);
     }
     return this.engine.submit(taskId, coreParams, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
   }
@@ -632,6 +635,21 @@ function describeFailure(code: ErrorCode): string {
       return 'failed in its handler';
     default:
       return 'failed';
+  }
+}
+
+/**
+ * The caller's promise for `request`, settled from an async function. If the request fails,
+ * V8's async stack at that point runs through whoever awaits this promise (directly, through
+ * .then/.catch or Promise.all), so the rejection points at the caller's line for the price of
+ * one more promise per request instead of a stack walk (callerStacks: 'async').
+ */
+async function awaitedByCaller<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof ThreadbankError) takeStackHere(error, awaitedByCaller);
+    throw error;
   }
 }
 

@@ -79,6 +79,21 @@ export interface NativeBankOptions extends BankCommon {
 
 export type BankOptions = ScriptBankOptions | NativeBankOptions;
 
+/**
+ * How a rejection's stack points at the line that submitted the request:
+ * - 'async' (default): nothing is captured at submit. A failure takes V8's async stack where
+ *   it reaches the caller, which runs through the async functions awaiting the request
+ *   (directly, through .then/.catch or Promise.all): the caller's line, for about a tenth of a
+ *   microsecond per request. A caller that never awaits (plain .then in a non-async function)
+ *   sees only the async functions further out. Engines other than V8 keep the stack where the
+ *   error was made.
+ * - 'sync': the caller's synchronous stack is captured at each submitRequest(), whoever
+ *   awaits. Exact, but V8's stack walk costs more than the rest of a tiny task's trip on the
+ *   event loop (about a third of the native tiny-task loop's time).
+ * - false: only the frames where the error was made.
+ */
+export type CallerStacks = 'async' | 'sync' | false;
+
 export interface WorkerManagerOptions {
   name?: string;
   banks?: BankOptions[];
@@ -90,12 +105,10 @@ export interface WorkerManagerOptions {
    */
   queueFullBehavior?: 'reject' | 'wait';
   /**
-   * Capture the caller's stack at each submitRequest() so a rejection's stack points at the
-   * line that submitted it (default true). Capturing costs V8 more than the rest of a tiny
-   * task's trip on the event loop (about a third of the native tiny-task loop's time);
-   * false keeps only the frames where the error was made.
+   * How a rejection's stack comes to point at the caller's line (see CallerStacks). Default
+   * 'async'.
    */
-  callerStacks?: boolean;
+  callerStacks?: CallerStacks;
   /** Finished requests kept for queries. */
   historyLimit?: number;
   /** Retries for retryable actions when a request sets none. */

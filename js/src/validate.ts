@@ -3,7 +3,7 @@
  * "Expected X for Y but received Z". The core re-checks what it relies on.
  */
 import { invalidArgument, ThreadbankError } from './errors.js';
-import type { BankOptions, RequestQuery, SubmitOptions, WorkerManagerOptions } from './types.js';
+import type { BankOptions, CallerStacks, RequestQuery, SubmitOptions, WorkerManagerOptions } from './types.js';
 
 const BANK_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -41,7 +41,7 @@ export interface ResolvedOptions {
   cancelGraceMs: number;
   workerStartTimeoutMs: number;
   queueFullBehavior: 'reject' | 'wait';
-  callerStacks: boolean;
+  callerStacks: CallerStacks;
   banks: BankOptions[];
 }
 
@@ -76,8 +76,8 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
       if (v !== 'reject' && v !== 'wait') throw invalidArgument('options.queueFullBehavior', "'reject' or 'wait'", v);
       return v;
     }),
-    callerStacks: optional(o.callerStacks, true, (v) => {
-      if (typeof v !== 'boolean') throw invalidArgument('options.callerStacks', 'a boolean', v);
+    callerStacks: optional<CallerStacks>(o.callerStacks, 'async', (v) => {
+      if (v !== 'async' && v !== 'sync' && v !== false) throw invalidArgument('options.callerStacks', "'async', 'sync' or false", v);
       return v;
     }),
   };

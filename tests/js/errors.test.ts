@@ -50,6 +50,31 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('names where in params the value that cannot cross sits', async () => {
+    const error = (await manager.submitRequest('echo', { outer: { fn: () => 1 } }).catch((e: unknown) => e)) as ThreadbankError;
+    expect(error.code).toBe('E_INVALID_PARAMS');
+    expect(error.message).toMatch(/expected JSON-compatible data for params but params\.(outer\.)?fn is a function/);
+  });
+
+  it('sends a native action the own enumerable fields of params, as JSON.stringify would', async () => {
+    const params: Record<string, unknown> = { own: 1 };
+    Object.defineProperty(params, 'hidden', { value: 2, enumerable: false });
+    (params as Record<symbol, unknown>)[Symbol('tag')] = 3;
+    const echoed = await manager.submitRequest('echo', params);
+    expect(echoed).toEqual(JSON.parse(JSON.stringify(params)));
+    expect(echoed).toEqual({ own: 1 });
+  });
+
+  it('rejects params that are not a plain object or an array, naming what they are', async () => {
+    class Point {
+      x = 1;
+    }
+    const error = (await manager.submitRequest('echo', new Point()).catch((e: unknown) => e)) as ThreadbankError;
+    expect(error.code).toBe('E_INVALID_PARAMS');
+    expect(error.message).toBe('Expected a plain object or an array for params of echo but received an instance of Point');
+    await expect(manager.submitRequest('echo', Object.create({ inherited: 1 }))).rejects.toThrow(/received an object with a prototype other than Object\.prototype/);
+  });
+
   it('rejects payloads over maxPayloadBytes with E_PAYLOAD_TOO_LARGE', async () => {
     await expect(manager.submitRequest('echo', { text: 'x'.repeat(2_000) })).rejects.toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
     await expect(manager.submitRequest('echo', { text: 'x'.repeat(100) })).resolves.toBeDefined();
@@ -63,12 +88,48 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     expect(manager.getRequestLifecycle(error.requestId!)?.status).toBe('failed');
   });
 
-  it('points the rejection stack at the caller line', async () => {
+  // Not async: in 'sync' mode its frame is in the stack; in 'async' mode only the async
+  // functions that await its promise are.
+  function failViaThen(target: WorkerManager): Promise<Error> {
+    return target.submitRequest('fail', { message: 'later' }, { retries: 0 }).then(
+      () => new Error('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
+  }
+
+  it('points the rejection stack at the caller line (default: the awaiting async functions)', async () => {
     const error = (await manager.submitRequest('nope').catch((e: unknown) => e)) as Error;
     expect(error.stack).toContain('errors.test.ts');
-    // A failure that comes back later, from the core's settlement, too.
-    const failed = (await manager.submitRequest('fail', { message: 'later' }, { retries: 0 }).catch((e: unknown) => e)) as Error;
-    expect(failed.stack).toContain('errors.test.ts');
+    // A failure that comes back later, from the core's settlement, too: awaited directly,
+    // through .catch, and through Promise.all.
+    let awaited: unknown;
+    try {
+      await manager.submitRequest('fail', { message: 'later' }, { retries: 0 });
+    } catch (e) {
+      awaited = e;
+    }
+    const caught = (await manager.submitRequest('fail', { message: 'later' }, { retries: 0 }).catch((e: unknown) => e)) as Error;
+    const all = (await Promise.all([manager.submitRequest('fail', { message: 'later' }, { retries: 0 })]).catch((e: unknown) => e)) as Error;
+    for (const failed of [awaited as ThreadbankError, caught, all]) {
+      expect(failed).toBeInstanceOf(ThreadbankError);
+      expect((failed as ThreadbankError).code).toBe('E_HANDLER');
+      expect(failed.stack).toMatch(/^ThreadbankError \[E_HANDLER\]: Request \d+ \(fail\) failed in its handler: later\n/);
+      expect(failed.stack).toContain('errors.test.ts');
+    }
+    const viaThen = await failViaThen(manager);
+    expect(viaThen.stack).toContain('errors.test.ts');
+    expect(viaThen.stack).not.toContain('failViaThen');
+  });
+
+  it("captures the caller's synchronous stack at submit with callerStacks: 'sync'", async () => {
+    const exact = await backend.createWorkerManager({ banks: [{ bankId: 'native', builtin: 'basic', workerCount: 1 }], callerStacks: 'sync' });
+    try {
+      const failed = (await failViaThen(exact)) as ThreadbankError;
+      expect(failed.code).toBe('E_HANDLER');
+      expect(failed.stack).toContain('failViaThen');
+    } finally {
+      await exact.shutdown();
+    }
   });
 
   it('keeps no caller stack with callerStacks: false, and still rejects with a code', async () => {
@@ -80,10 +141,12 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     } finally {
       await lean.shutdown();
     }
-    await expect(backend.createWorkerManager({ callerStacks: 'yes' as never })).rejects.toMatchObject({
-      code: 'E_INVALID_ARGUMENT',
-      message: expect.stringMatching(/^Expected a boolean for options.callerStacks but received/),
-    });
+    for (const bad of ['yes', true]) {
+      await expect(backend.createWorkerManager({ callerStacks: bad as never })).rejects.toMatchObject({
+        code: 'E_INVALID_ARGUMENT',
+        message: expect.stringMatching(/^Expected 'async', 'sync' or false for options.callerStacks but received/),
+      });
+    }
   });
 
   it('rejects a bad manager configuration with E_INVALID_ARGUMENT', async () => {
