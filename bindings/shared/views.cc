@@ -215,7 +215,12 @@ BankConfig bank_config(const json& o, HandlerRegistry& handlers) {
   bank.kind = o.value("kind", std::string()) == "native" ? BankKind::NATIVE : BankKind::SCRIPT;
   bank.worker_count = o.value("workerCount", 1);
   bank.concurrency = o.value("concurrency", 0);
-  bank.prefetch = o.value("prefetch", 0);
+  const auto prefetch = o.find("prefetch");
+  if (prefetch != o.end() && prefetch->is_string() && prefetch->get_ref<const std::string&>() == "auto") {
+    bank.prefetch = AUTO_PREFETCH;
+  } else {
+    bank.prefetch = o.value("prefetch", 0);
+  }
   std::string strategy = o.value("strategy", std::string("least-loaded"));
   if (!balance_strategy_from_name(strategy, &bank.strategy)) {
     throw Error(ErrorCode::INVALID_ARGUMENT,

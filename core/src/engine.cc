@@ -49,6 +49,7 @@ struct WorkerRuntime {
   std::int64_t created_ns = 0;
   RequestId current = NO_REQUEST;
   int restarts = 0;
+  std::int64_t last_finish_ns = 0;  // when its latest attempt ended (adaptive prefetch)
 };
 
 struct BankRuntime {
@@ -66,6 +67,15 @@ struct BankRuntime {
   RequestQueue queue;
   std::unique_ptr<NativePool> pool;  // native banks only
   std::vector<std::int64_t> action_timeout_ns;  // per action, 0 = none
+  int per_worker_base = 1;  // attempts a worker runs at once (max_concurrent_tasks)
+  std::optional<AdaptivePrefetch> auto_prefetch;  // BankConfig::prefetch == AUTO_PREFETCH
+
+  // An attempt of this bank took `duration_ns`: with an adaptive window, every alive
+  // worker's capacity follows it (a worker over a lowered capacity just takes nothing new).
+  void record_duration(std::int64_t duration_ns) {
+    if (!auto_prefetch || !auto_prefetch->record(duration_ns)) return;
+    for (auto& slot : slots) slot.capacity = per_worker_base + auto_prefetch->window();
+  }
 
   int capacity() const {
     int total = 0;
@@ -535,12 +545,22 @@ std::uint32_t Engine::register_bank(BankConfig config) {
   bank->kind = config.kind;
   bank->strategy = config.strategy;
   bank->queue = RequestQueue(m.config.aging_step_ms * NS_PER_MS);
-  if (config.prefetch < 0 || config.prefetch > 64) {
-    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a prefetch from 0 to 64 but received " +
-                                                 std::to_string(config.prefetch));
+  if (config.prefetch != AUTO_PREFETCH && (config.prefetch < 0 || config.prefetch > MAX_PREFETCH)) {
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a prefetch from 0 to " + std::to_string(MAX_PREFETCH) +
+                                                 " or auto but received " + std::to_string(config.prefetch));
   }
-  int per_worker = std::max(1, config.manifest.max_concurrent_tasks) + config.prefetch;
-  bank->concurrency = config.concurrency > 0 ? config.concurrency : config.worker_count * per_worker;
+  bank->per_worker_base = std::max(1, config.manifest.max_concurrent_tasks);
+  int per_worker = bank->per_worker_base;
+  int per_worker_limit = per_worker;  // the most a worker may ever hold
+  if (config.prefetch == AUTO_PREFETCH) {
+    bank->auto_prefetch.emplace();
+    per_worker += bank->auto_prefetch->window();
+    per_worker_limit += MAX_PREFETCH;
+  } else {
+    per_worker += config.prefetch;
+    per_worker_limit = per_worker;
+  }
+  bank->concurrency = config.concurrency > 0 ? config.concurrency : config.worker_count * per_worker_limit;
   std::vector<std::int64_t> estimates;
   for (const auto& action : config.manifest.actions) {
     estimates.push_back(action.estimated_duration_ms * NS_PER_MS);
@@ -879,6 +899,11 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       std::int64_t duration = now - start;
       m.processing.add(duration);
       bank.balancer->record(worker, r.action, duration);
+      // For the prefetch window, the worker's own time per attempt: attempts it held while
+      // running others count from when the previous one ended, not from when they arrived
+      // (results that come back together are nearly free each, as they were for the worker).
+      bank.record_duration(now - std::max(start, w.last_finish_ns));
+      w.last_finish_ns = now;
       // A result at or past the deadline is a timeout even if the timer has not fired yet
       // (a late timer thread, or a host without threads that ticks between tasks).
       std::int64_t assigned = r.at_ns[idx(RequestStatus::ASSIGNED)];

@@ -41,7 +41,7 @@ export interface BankInput {
   workerCount: number;
   strategy: string;
   concurrency: number;
-  prefetch: number;
+  prefetch: number | 'auto';
   manifest?: unknown;
   builtin?: string;
 }

@@ -62,11 +62,12 @@ interface Pending {
 }
 
 /**
- * Attempts a script worker holds beyond those it runs. Tiny tasks then travel several to a
- * message (measured: 1 -> 22.6k/s, 4 -> 31k/s, 16 -> 41.5k/s on 2 workers); banks of long
- * tasks should set prefetch: 0 so a waiting request goes to whichever worker frees first.
+ * Attempts a script worker holds beyond those it runs, unless the bank sets a number: the
+ * core sizes the window from the bank's measured task durations (core/include/threadbank/
+ * prefetch.h). Tiny tasks then travel many to a message; tasks of a millisecond or more are
+ * not held back from a worker that frees first.
  */
-const DEFAULT_PREFETCH = 8;
+const DEFAULT_PREFETCH = 'auto';
 
 interface Settle {
   resolve(value: unknown): void;

@@ -60,7 +60,7 @@ export interface TestScriptBank {
   workerCount?: number;
   strategy?: BankOptions['strategy'];
   concurrency?: number;
-  prefetch?: number;
+  prefetch?: number | 'auto';
 }
 
 /** A bank running a worker script module, imported into the test's thread. */

@@ -51,11 +51,13 @@ export interface ScriptBankOptions extends BankCommon {
   /** What the script's handlers do; default: one action per handler the script defines. */
   manifest?: WorkerManifest;
   /**
-   * Attempts queued inside each worker beyond those running, so it never idles and tiny
-   * tasks travel several to a message. Default 8; use 0 for long tasks, so a waiting
-   * request goes to whichever worker frees first.
+   * Attempts queued inside each worker beyond those running, so it never idles waiting for
+   * a message and tiny tasks travel many to a message. Default 'auto': as many as fit in
+   * about 1 ms of the bank's measured time per task (up to 64 for tiny tasks, none for tasks
+   * of a millisecond or more, so a waiting request goes to whichever worker frees first).
+   * A number from 0 to 64 fixes it.
    */
-  prefetch?: number;
+  prefetch?: number | 'auto';
   /**
    * Node only (ignored by browsers): limits for each worker's JS heap and stack, as
    * worker_threads' resourceLimits. A worker that exceeds them is terminated by Node and

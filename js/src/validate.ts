@@ -91,7 +91,10 @@ export function validateBank(bank: unknown, what: string): asserts bank is BankO
   }
   if (b.workerCount !== undefined) integerIn(`${what}.workerCount`, b.workerCount, 1, 1024);
   if (b.concurrency !== undefined) integerIn(`${what}.concurrency`, b.concurrency, 1, 2 ** 20);
-  if (b.prefetch !== undefined) integerIn(`${what}.prefetch`, b.prefetch, 0, 64);
+  if (b.prefetch !== undefined && b.prefetch !== 'auto') {
+    const p = b.prefetch;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 64) throw invalidArgument(`${what}.prefetch`, "'auto' or an integer from 0 to 64", p);
+  }
   if (b.strategy !== undefined && (typeof b.strategy !== 'string' || !STRATEGIES.has(b.strategy))) {
     throw invalidArgument(`${what}.strategy`, 'least-loaded, round-robin or fastest-expected', b.strategy);
   }

@@ -158,6 +158,8 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
       { banks: [{ bankId: '__proto__', builtin: 'basic' }] },
       { banks: [{ bankId: 'x' }] },
       { banks: [{ bankId: 'x', builtin: 'nope' }] },
+      { banks: [{ bankId: 'x', builtin: 'basic', prefetch: 'lots' }] },
+      { banks: [{ bankId: 'x', builtin: 'basic', prefetch: 65 }] },
       { maxQueue: -1 },
       { banks: 'all' },
     ];

@@ -22,6 +22,18 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(manager.getBanks()[0]!.actions.sort()).toEqual(['add', 'double', 'slowAdd', 'whoami']);
   });
 
+  it('sizes the prefetch window from task durations by default: wide for tiny tasks, none for slow ones', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 1 }] });
+    // Before any result only one extra attempt is handed over.
+    expect(manager.getWorkerStatus()[0]!.capacity).toBe(2);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => manager!.submitRequest('add', { a: i, b: 1 })));
+    // Opened (how far depends on the machine's message round trip; 65 at most).
+    expect(manager.getWorkerStatus()[0]!.capacity).toBeGreaterThan(2);
+    // Tasks of several milliseconds close it: the worker is handed only what it runs.
+    await Promise.all(Array.from({ length: 40 }, () => manager!.submitRequest('slowAdd', { a: 1, b: 1, ms: 5 })));
+    expect(manager.getWorkerStatus()[0]!.capacity).toBe(1);
+  });
+
   it('gives handlers their request id, attempt and action', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
     const seen = await manager.submitRequest('whoami', {});

@@ -25,6 +25,7 @@
 #include "threadbank/handlers.h"
 #include "threadbank/manifest.h"
 #include "threadbank/metrics.h"
+#include "threadbank/prefetch.h"
 #include "threadbank/request.h"
 #include "threadbank/request_store.h"
 
@@ -62,7 +63,9 @@ struct BankConfig {
   int worker_count = 1;
   BalanceStrategy strategy = BalanceStrategy::LEAST_LOADED;
   /// Extra attempts a worker may hold beyond max_concurrent_tasks, queued inside it so it
-  /// never idles waiting for the next message (script workers; 0 for native ones).
+  /// never idles waiting for the next message (script workers; 0 for native ones): 0 to
+  /// MAX_PREFETCH, or AUTO_PREFETCH for a window that follows the bank's task durations
+  /// (see prefetch.h).
   int prefetch = 0;
   int concurrency = 0;  ///< limit on in-flight attempts; 0 = workers * per-worker capacity
 };

@@ -1,0 +1,41 @@
+#pragma once
+/// @file prefetch.h
+/// @brief How many attempts a script worker may hold beyond those it runs, when the bank
+/// lets the engine decide (BankConfig::prefetch == AUTO_PREFETCH).
+///
+/// A worker that holds nothing more idles for a whole message round trip (tens of
+/// microseconds) between tasks, which for tiny tasks is most of the time; one that holds a
+/// lot keeps requests from whichever worker frees first, which for long tasks costs whole
+/// task durations. So the window covers a fixed span of expected work: as many attempts as
+/// fit in COVER_NS at the bank's measured duration per attempt. Tiny tasks get the maximum;
+/// attempts of a millisecond or more get none, as a bank of long tasks would be configured
+/// by hand.
+
+#include <cstdint>
+
+namespace threadbank {
+
+/// BankConfig::prefetch value that asks for the adaptive window.
+constexpr int AUTO_PREFETCH = -1;
+/// The largest window, fixed or adaptive.
+constexpr int MAX_PREFETCH = 64;
+
+class AdaptivePrefetch {
+ public:
+  /// Expected work a worker may hold beyond what it runs.
+  static constexpr std::int64_t COVER_NS = 1'000'000;
+  /// Before any attempt has finished nothing is known: hold one more, as a fixed bank of
+  /// long tasks would be safe with, and let the first results open the window.
+  static constexpr int INITIAL_WINDOW = 1;
+
+  int window() const noexcept { return window_; }
+  double mean_ns() const noexcept { return mean_ns_; }
+  /// @brief Feeds the duration of one finished attempt; true when the window changed.
+  bool record(std::int64_t duration_ns) noexcept;
+
+ private:
+  double mean_ns_ = -1;  // moving average over attempts; < 0 until the first
+  int window_ = INITIAL_WINDOW;
+};
+
+}  // namespace threadbank

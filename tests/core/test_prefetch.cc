@@ -1,0 +1,110 @@
+// The adaptive prefetch window (prefetch.h): the rule on its own, then through the engine,
+// where it decides how many attempts a script worker holds.
+#include <catch2/catch.hpp>
+
+#include "engine_fixture.h"
+#include "threadbank/prefetch.h"
+
+using namespace threadbank;
+using namespace threadbank::testing;
+
+namespace {
+
+constexpr std::int64_t US = 1'000;
+
+AdaptivePrefetch fed(std::int64_t duration_ns, int times) {
+  AdaptivePrefetch p;
+  for (int i = 0; i < times; ++i) p.record(duration_ns);
+  return p;
+}
+
+// Attempts held by the bank's only worker: dispatched and not yet finished.
+int held(ScriptHarness& h) { return h.engine->worker_status()[0].inflight; }
+
+}  // namespace
+
+TEST_CASE("the adaptive window covers about a millisecond of measured work", "[prefetch]") {
+  CHECK(AdaptivePrefetch{}.window() == AdaptivePrefetch::INITIAL_WINDOW);
+  CHECK(fed(2 * US, 1).window() == MAX_PREFETCH);  // tiny tasks: capped
+  CHECK(fed(0, 1).window() == MAX_PREFETCH);       // results that came back together
+  CHECK(fed(100 * US, 1).window() == 10);
+  CHECK(fed(250 * US, 1).window() == 4);
+  CHECK(fed(1'000 * US, 1).window() == 1);
+  CHECK(fed(5'000 * US, 1).window() == 0);  // long tasks: none held back
+}
+
+TEST_CASE("the window follows a change of workload within a few dozen results", "[prefetch]") {
+  AdaptivePrefetch p = fed(2 * US, 50);
+  REQUIRE(p.window() == MAX_PREFETCH);
+  bool changed = false;
+  for (int i = 0; i < 40; ++i) changed |= p.record(20'000 * US);
+  CHECK(changed);
+  CHECK(p.window() == 0);
+  for (int i = 0; i < 80; ++i) p.record(2 * US);
+  CHECK(p.window() == MAX_PREFETCH);
+}
+
+TEST_CASE("record reports whether the window changed", "[prefetch]") {
+  AdaptivePrefetch p;
+  CHECK(p.record(2 * US));        // 1 -> 64
+  CHECK_FALSE(p.record(2 * US));  // still 64
+}
+
+TEST_CASE("an auto-prefetch bank holds one extra attempt per worker until results arrive",
+          "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 100; ++i) h.submit("t");
+  CHECK(held(h) == 1 + AdaptivePrefetch::INITIAL_WINDOW);
+  CHECK(h.engine->worker_status()[0].capacity == 1 + AdaptivePrefetch::INITIAL_WINDOW);
+}
+
+TEST_CASE("tiny tasks open an auto bank's window; long ones close it", "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 400; ++i) h.submit("t");
+
+  // Tiny attempts: the worker may hold up to 1 + MAX_PREFETCH.
+  for (int i = 0; i < 10; ++i) h.run_next(2 * US);
+  CHECK(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
+  CHECK(held(h) == 1 + MAX_PREFETCH);
+
+  // Attempts held while others ran count from the end of the previous one: finishing a
+  // held batch at once keeps the window open.
+  std::vector<Dispatch> batch;
+  for (int i = 0; i < 20; ++i) batch.push_back(h.take());
+  h.advance_ns(200 * US);
+  for (const auto& d : batch) h.finish(d);
+  CHECK(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
+
+  // Long attempts: no more is handed over than the worker runs, once it drains.
+  for (int i = 0; i < 120; ++i) h.run_next(20'000 * US);
+  CHECK(h.engine->worker_status()[0].capacity == 1);
+  // It was holding more than that when the window closed: it takes nothing new until it
+  // is under the new capacity, then one at a time.
+  while (held(h) > 1) h.run_next(20'000 * US);
+  h.run_next(20'000 * US);
+  CHECK(held(h) == 1);
+}
+
+TEST_CASE("a fixed prefetch ignores durations; out-of-range values are refused", "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = 2;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 50; ++i) h.submit("t");
+  for (int i = 0; i < 10; ++i) h.run_next(1 * US);
+  CHECK(h.engine->worker_status()[0].capacity == 3);
+  CHECK(held(h) == 3);
+
+  for (int bad : {-2, MAX_PREFETCH + 1}) {
+    BankOptions wrong;
+    wrong.prefetch = bad;
+    CHECK(code_of([&] { h.bank("x" + std::to_string(bad), {action("u")}, wrong); }) ==
+          ErrorCode::INVALID_ARGUMENT);
+  }
+}
