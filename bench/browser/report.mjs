@@ -50,7 +50,7 @@ export function report({ options, env, variants, results, failures, totalS }) {
       `${env.load[1].toFixed(1)} at the end (the machine is shared: the higher, the noisier the absolute numbers)`,
   );
   out.push(`- command: \`${env.command}\``);
-  const prefetch = options.prefetch === undefined ? 'default, 8' : String(options.prefetch);
+  const prefetch = options.prefetch === undefined ? "default, 'auto'" : String(options.prefetch);
   out.push(
     `- every number below comes from this one run: ${options.rounds} round${options.rounds === 1 ? '' : 's'}, libraries alternating (order rotated each round), ` +
       `one library at a time on a freshly loaded page, ${options.workers} workers each, each library's default options otherwise ` +

@@ -10,7 +10,7 @@
 //
 //   node bench/node/run.mjs [--rounds 3] [--workers 2] [--seconds 3] [--inflight 256]
 //     [--shape-tasks 100000] [--shape-size 1000] [--burn-tasks 300] [--burn-iterations 2000000]
-//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch 8]
+//     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch auto]
 //     [--only a,b,c,d,e] [--libs name,...] [--write]
 //
 // Workloads:
@@ -60,9 +60,9 @@ const DEFAULTS = {
   // workerpool slow down quadratically with their queue length and would take many minutes.
   'queued-timeout': 75,
   warmup: 0.5,
-  // The script bank's prefetch (attempts queued inside each worker beyond the running one);
-  // the library's default.
-  prefetch: 8,
+  // The script bank's prefetch (attempts queued inside each worker beyond the running one):
+  // the library's default, 'auto', or a number from 0 to 64.
+  prefetch: 'auto',
   only: 'a,b,c,d,e',
   libs: '',
   child: '',
@@ -454,7 +454,7 @@ function environment(commandLine) {
 async function main() {
   const argv = process.argv.slice(2);
   const options = parseArgs(argv);
-  scriptPrefetch = options.prefetch;
+  scriptPrefetch = options.prefetch === 'auto' ? 'auto' : Number(options.prefetch);
   if (options.child === 'queued') return queuedChild(options);
 
   const only = new Set(options.only.split(','));
