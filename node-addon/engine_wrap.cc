@@ -193,8 +193,9 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
   });
 }
 
-// completeBatch(bank, worker, ids[], attempts[], codes[], messages[]): results of script
-// attempts. Values stay in JavaScript; the core only needs to know how each attempt ended.
+// completeBatch(bank, worker, ids[], attempts[], codes[], messages[], runMs[]): results of
+// script attempts, with how long each handler ran (ms, -1 when unknown). Values stay in
+// JavaScript; the core only needs to know how each attempt ended.
 Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -204,10 +205,12 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
     auto attempts = info[3].As<Napi::Array>();
     auto codes = info[4].As<Napi::Array>();
     auto messages = info[5].As<Napi::Array>();
+    auto run_ms = info[6].As<Napi::Array>();
     Engine& e = engine(env);
     for (std::uint32_t i = 0; i < ids.Length(); ++i) {
       Outcome outcome;
       outcome.error = code_at(codes.Get(i));
+      outcome.run_ns = views::run_ns_from_ms(run_ms.Get(i).As<Napi::Number>().DoubleValue());
       if (outcome.error != ErrorCode::OK) {
         Napi::Value message = messages.Get(i);
         outcome.message = message.IsString() ? message.As<Napi::String>().Utf8Value() : "";

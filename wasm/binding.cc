@@ -114,11 +114,12 @@ class WasmEngine {
     guard([&] { engine().started(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt)); });
   }
 
-  void complete(double id, int attempt, int bank, int worker, int code, const std::string& message) {
+  void complete(double id, int attempt, int bank, int worker, int code, const std::string& message, double run_ms) {
     guard([&] {
       Outcome outcome;
       outcome.error = code_at(code);
       outcome.message = message;
+      outcome.run_ns = views::run_ns_from_ms(run_ms);
       engine().complete(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt), static_cast<std::uint32_t>(bank),
                         worker, std::move(outcome));
     });

@@ -1,5 +1,8 @@
 #include "views.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "threadbank/builtin_pack.h"
 
 namespace threadbank::views {
@@ -191,6 +194,13 @@ json outbox(const Outbox& box) {
           {"aborts", std::move(aborts)},         {"settledIds", std::move(ids)},
           {"settledCodes", std::move(codes)},    {"settledValues", std::move(values)},
           {"settledMessages", std::move(messages)}, {"events", std::move(events)}};
+}
+
+std::int64_t run_ns_from_ms(double run_ms) {
+  // A day bounds it so the conversion cannot overflow; the window only needs "long".
+  constexpr double MAX_MS = 86'400'000;
+  if (!std::isfinite(run_ms) || run_ms < 0) return -1;
+  return static_cast<std::int64_t>(std::min(run_ms, MAX_MS) * 1e6);
 }
 
 EngineConfig engine_config(const json& o) {

@@ -20,6 +20,10 @@ RequestQuery query_from(const nlohmann::json& query);
 /// The outbox as flat arrays (see js/src/binding.ts, OutboxBatch).
 nlohmann::json outbox(const Outbox& outbox);
 
+/// A handler's run time as a worker reported it (ms; negative or not finite: unknown) to
+/// Outcome::run_ns.
+std::int64_t run_ns_from_ms(double run_ms);
+
 /// Engine and bank options from the TS layer's objects.
 EngineConfig engine_config(const nlohmann::json& options);
 /// A bank from { id, kind, workerCount, strategy, concurrency, prefetch, manifest | builtin };

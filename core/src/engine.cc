@@ -899,10 +899,10 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       std::int64_t duration = now - start;
       m.processing.add(duration);
       bank.balancer->record(worker, r.action, duration);
-      // For the prefetch window, the worker's own time per attempt: attempts it held while
-      // running others count from when the previous one ended, not from when they arrived
-      // (results that come back together are nearly free each, as they were for the worker).
-      bank.record_duration(now - std::max(start, w.last_finish_ns));
+      // For the prefetch window, the worker's own time per attempt: as it timed the handler
+      // when it says, else from when the previous attempt ended (an attempt held while
+      // others ran did not start when it arrived), never counting a wait for the message.
+      bank.record_duration(outcome.run_ns >= 0 ? outcome.run_ns : now - std::max(start, w.last_finish_ns));
       w.last_finish_ns = now;
       // A result at or past the deadline is a timeout even if the timer has not fired yet
       // (a late timer thread, or a host without threads that ticks between tasks).

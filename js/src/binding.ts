@@ -61,7 +61,8 @@ export interface NativeEngine {
   ): number;
   cancel(id: number, code?: number, message?: string): boolean;
   started(ids: number[], attempts: number[]): void;
-  completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[]): void;
+  /** `runMs`: how long each handler ran as its worker timed it, -1 when unknown. */
+  completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[], runMs: number[]): void;
   /**
    * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
    * knows (shared progress memory); without them the core blames what was reported started.

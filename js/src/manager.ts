@@ -581,6 +581,7 @@ export class WorkerManager {
     const attempts: number[] = [];
     const codes: number[] = [];
     const messages: (string | undefined)[] = [];
+    const runMs: number[] = [];
     for (const result of results) {
       const entry = this.pending.get(result.id);
       if (entry !== undefined && result.attempt >= entry.resultAttempt) {
@@ -593,8 +594,9 @@ export class WorkerManager {
       const code = result.ok ? 0 : this.code(workerErrorCode(result.error?.code));
       codes.push(code);
       messages.push(result.error?.message);
+      runMs.push(result.ms ?? -1);
     }
-    this.engine.completeBatch(bank.index, worker, ids, attempts, codes, messages);
+    this.engine.completeBatch(bank.index, worker, ids, attempts, codes, messages, runMs);
     this.flush();
   }
 

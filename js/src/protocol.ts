@@ -46,6 +46,11 @@ export interface ResultMessage {
   value?: unknown;
   /** The handler's error when not ok. */
   error?: ErrorPayload;
+  /**
+   * How long the handler ran, timed by the worker (ms); absent when it never ran. The core
+   * sizes the prefetch window from it: the host sees only when results arrive.
+   */
+  ms?: number;
 }
 
 /** Worker -> host. */

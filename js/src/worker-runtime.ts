@@ -249,7 +249,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     }
   };
 
-  const finish = (task: TaskMessage, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
+  const finish = (task: TaskMessage, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, ms: number): void => {
     const key = taskKey(task.id, task.attempt);
     record?.leave(running.get(key)?.place ?? -1);
     running.delete(key);
@@ -257,9 +257,11 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       const wrapped = isTransferring(outcome.value);
       const value = wrapped ? (outcome.value as Transferring).value : outcome.value;
       const transferList = wrapped ? (outcome.value as Transferring).transfer : [];
-      push({ result: { id: task.id, attempt: task.attempt, ok: true, value }, action: task.action, transfer: transferList });
+      push({ result: { id: task.id, attempt: task.attempt, ok: true, value, ms }, action: task.action, transfer: transferList });
     } else {
-      push({ result: failure(task.id, task.attempt, toErrorPayload(outcome.error)), action: task.action, transfer: [] });
+      const result = failure(task.id, task.attempt, toErrorPayload(outcome.error));
+      result.ms = ms;
+      push({ result, action: task.action, transfer: [] });
     }
     pump();
   };
@@ -282,10 +284,11 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, place: record?.enter(task.id, task.attempt) ?? -1 };
     running.set(taskKey(task.id, task.attempt), attempt);
     let settled = false;
+    let startedAt = 0;
     const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
       if (settled) return;
       settled = true;
-      finish(task, outcome);
+      finish(task, outcome, now() - startedAt);
     };
     const ctx: HandlerContext = {
       get signal(): AbortSignal {
@@ -308,7 +311,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
         }
       },
     };
-    const startedAt = now();
+    startedAt = now();
     let returned: unknown;
     try {
       returned = handler(task.params, ctx);

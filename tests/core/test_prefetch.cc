@@ -108,3 +108,23 @@ TEST_CASE("a fixed prefetch ignores durations; out-of-range values are refused",
           ErrorCode::INVALID_ARGUMENT);
   }
 }
+
+TEST_CASE("an auto bank trusts the handler time its worker reports over the host's view",
+          "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 50; ++i) h.submit("t");
+  // Each result reaches the host 5 ms after its dispatch (a slow message round trip on a
+  // busy thread), but the handler ran for 2 us: the window opens all the same.
+  for (int i = 0; i < 10; ++i) {
+    Dispatch d = h.take();
+    h.start(d);
+    h.advance_ns(5'000 * US);
+    Outcome outcome = Outcome::ok(nullptr);
+    outcome.run_ns = 2 * US;
+    h.finish(d, std::move(outcome));
+  }
+  CHECK(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
+}

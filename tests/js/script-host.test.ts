@@ -32,7 +32,7 @@ describe('script host on worker_threads', () => {
     const w = spawn(fixture('host-echo.mjs'));
     w.handle.post({ type: 'init', maxConcurrentTasks: 2 });
     await w.handle.ready;
-    expect(await w.run(1, 'echo', { text: 'hi', list: [1, 2] })).toEqual({ id: 1, attempt: 1, ok: true, value: { text: 'hi', list: [1, 2] } });
+    expect(await w.run(1, 'echo', { text: 'hi', list: [1, 2] })).toEqual({ id: 1, attempt: 1, ok: true, value: { text: 'hi', list: [1, 2] }, ms: expect.any(Number) });
     expect((await w.run(2, 'whoami')).value).toEqual({ requestId: 2, attempt: 1, action: 'whoami' });
     expect(w.exits).toEqual([]);
   });

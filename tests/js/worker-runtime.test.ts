@@ -20,7 +20,7 @@ interface Harness {
   send(message: HostMessage): void;
   run(...tasks: TaskMessage[]): void;
   dones(): Done[];
-  results(): ResultMessage[];
+  results(): Omit<ResultMessage, 'ms'>[];
   /** Runs scheduled flushes (when the test controls scheduling). */
   turn(): void;
   /** The fake clock, in ms. */
@@ -61,7 +61,8 @@ function start(handlers: HandlerMap, options: { realSchedule?: boolean; maxConcu
     run: (...tasks) => deliver!({ type: 'run', tasks }),
     record: undefined,
     dones: () => sent.filter((m): m is Done => m.type === 'done'),
-    results: () => harness.dones().flatMap((m) => m.results),
+    // Without the handlers' run times (`ms`): one test checks those; the rest compare whole results.
+    results: () => harness.dones().flatMap((m) => m.results.map(({ ms: _ms, ...result }) => result)),
     turn() {
       while (scheduled.length > 0) scheduled.shift()!();
     },
@@ -108,6 +109,32 @@ describe('worker runtime: order and concurrency', () => {
     h.turn();
     expect(calls).toEqual([1, 2, 3]);
     expect(h.results().map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it('reports how long each handler ran, sync or async, ok or failed', async () => {
+    const later = deferred<number>();
+    let h!: Harness;
+    h = start(
+      {
+        slow: () => {
+          h.clock.now += 3;
+          return 1;
+        },
+        broken: () => {
+          h.clock.now += 2;
+          throw new Error('no');
+        },
+        wait: () => later.promise,
+      },
+      { maxConcurrentTasks: 2 },
+    );
+    h.run(task(1, 'slow'), task(2, 'broken'), task(3, 'wait'));
+    h.clock.now += 7;
+    later.resolve(5);
+    await settle();
+    h.turn();
+    const ms = new Map(h.dones().flatMap((d) => d.results.map((r) => [r.id, r.ms])));
+    expect(ms).toEqual(new Map([[1, 3], [2, 2], [3, 7]]));
   });
 
   it('runs at most maxConcurrentTasks async handlers at once, starting the rest in order', async () => {

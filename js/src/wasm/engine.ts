@@ -21,7 +21,7 @@ interface WasmEngineHandle {
   submit(task: string, params: string, priority: number, timeoutMs: number, retries: number, client: string, bank: string, payloadBytes: number): number;
   cancel(id: number, code: number, message: string): boolean;
   started(id: number, attempt: number): void;
-  complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string): void;
+  complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string, runMs: number): void;
   /** `running`: JSON [[id, attempt], ...], or '' when not known. */
   workerLost(bank: number, worker: number, code: number, message: string, running: string): void;
   workerReplaced(bank: number, worker: number): void;
@@ -167,8 +167,8 @@ export function wasmCore(module: WasmModule): CoreModule {
     started(ids: number[], attempts: number[]): void {
       this.call(() => ids.forEach((id, i) => this.handle.started(id, attempts[i]!)));
     }
-    completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[]): void {
-      this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '')));
+    completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[], runMs: number[]): void {
+      this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '', runMs[i] ?? -1)));
       this.afterWork();
     }
     workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void {
