@@ -21,6 +21,14 @@ AdaptivePrefetch fed(std::int64_t duration_ns, int times) {
 // Attempts held by the bank's only worker: dispatched and not yet finished.
 int held(ScriptHarness& h) { return h.engine->worker_status()[0].inflight; }
 
+// One bank of one worker with the adaptive window, and `queued` requests submitted to it.
+void auto_bank(ScriptHarness& h, int queued) {
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < queued; ++i) h.submit("t");
+}
+
 }  // namespace
 
 TEST_CASE("the adaptive window covers about a millisecond of measured work", "[prefetch]") {
@@ -53,20 +61,14 @@ TEST_CASE("record reports whether the window changed", "[prefetch]") {
 TEST_CASE("an auto-prefetch bank holds one extra attempt per worker until results arrive",
           "[prefetch][engine]") {
   ScriptHarness h;
-  BankOptions options;
-  options.prefetch = AUTO_PREFETCH;
-  h.bank("b", {action("t")}, options);
-  for (int i = 0; i < 100; ++i) h.submit("t");
+  auto_bank(h, 100);
   CHECK(held(h) == 1 + AdaptivePrefetch::INITIAL_WINDOW);
   CHECK(h.engine->worker_status()[0].capacity == 1 + AdaptivePrefetch::INITIAL_WINDOW);
 }
 
 TEST_CASE("tiny tasks open an auto bank's window; long ones close it", "[prefetch][engine]") {
   ScriptHarness h;
-  BankOptions options;
-  options.prefetch = AUTO_PREFETCH;
-  h.bank("b", {action("t")}, options);
-  for (int i = 0; i < 400; ++i) h.submit("t");
+  auto_bank(h, 400);
 
   // Tiny attempts: the worker may hold up to 1 + MAX_PREFETCH.
   for (int i = 0; i < 10; ++i) h.run_next(2 * US);
@@ -112,10 +114,7 @@ TEST_CASE("a fixed prefetch ignores durations; out-of-range values are refused",
 TEST_CASE("an auto bank trusts the handler time its worker reports over the host's view",
           "[prefetch][engine]") {
   ScriptHarness h;
-  BankOptions options;
-  options.prefetch = AUTO_PREFETCH;
-  h.bank("b", {action("t")}, options);
-  for (int i = 0; i < 50; ++i) h.submit("t");
+  auto_bank(h, 50);
   // Each result reaches the host 5 ms after its dispatch (a slow message round trip on a
   // busy thread), but the handler ran for 2 us: the window opens all the same.
   for (int i = 0; i < 10; ++i) {
