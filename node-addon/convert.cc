@@ -34,8 +34,11 @@ std::string key_text(napi_env env, napi_value key) {
   char buffer[128];
   std::size_t length = 0;
   NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf8(env, key, buffer, sizeof buffer, &length), std::string());
-  if (length + 1 < sizeof buffer) return std::string(buffer, length);
-  return Napi::String(env, key).Utf8Value();  // may have been cut: read it whole
+  // N-API stops short of a character that does not fit whole, up to 3 bytes early: a name
+  // that came that close to the end may have been cut, so read it whole.
+  constexpr std::size_t LONGEST_CHARACTER = 4;
+  if (length + LONGEST_CHARACTER < sizeof buffer) return std::string(buffer, length);
+  return Napi::String(env, key).Utf8Value();
 }
 
 // Cycles are caught by the depth limit: napi_value handles for one object differ from

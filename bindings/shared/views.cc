@@ -226,10 +226,15 @@ BankConfig bank_config(const json& o, HandlerRegistry& handlers) {
   bank.worker_count = o.value("workerCount", 1);
   bank.concurrency = o.value("concurrency", 0);
   const auto prefetch = o.find("prefetch");
-  if (prefetch != o.end() && prefetch->is_string() && prefetch->get_ref<const std::string&>() == "auto") {
+  if (prefetch == o.end() || prefetch->is_null()) {
+    bank.prefetch = 0;
+  } else if (prefetch->is_string() && prefetch->get_ref<const std::string&>() == "auto") {
     bank.prefetch = AUTO_PREFETCH;
+  } else if (prefetch->is_number_integer()) {
+    bank.prefetch = prefetch->get<int>();
   } else {
-    bank.prefetch = o.value("prefetch", 0);
+    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a prefetch from 0 to " + std::to_string(MAX_PREFETCH) +
+                                                 " or \"auto\" but received " + prefetch->dump());
   }
   std::string strategy = o.value("strategy", std::string("least-loaded"));
   if (!balance_strategy_from_name(strategy, &bank.strategy)) {

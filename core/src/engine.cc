@@ -72,8 +72,9 @@ struct BankRuntime {
 
   // An attempt of this bank took `duration_ns`: with an adaptive window, every alive
   // worker's capacity follows it (a worker over a lowered capacity just takes nothing new).
+  // A worker running several at once gets through one per duration / that many.
   void record_duration(std::int64_t duration_ns) {
-    if (!auto_prefetch || !auto_prefetch->record(duration_ns)) return;
+    if (!auto_prefetch || !auto_prefetch->record(duration_ns / per_worker_base)) return;
     for (auto& slot : slots) slot.capacity = per_worker_base + auto_prefetch->window();
   }
 
@@ -888,6 +889,8 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
     if (!m.release(bank_index, worker, id, attempt, now, fx)) return;
     BankRuntime& bank = *m.banks[bank_index];
     WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
+    // A late result (the attempt timed out or was cancelled) still tells how long it ran.
+    if (outcome.run_ns >= 0) bank.record_duration(outcome.run_ns);
     StoredRequest* s = m.store.find(id);
     bool current = s != nullptr && s->record.attempts == attempt &&
                    (s->record.status == RequestStatus::ASSIGNED ||
@@ -899,10 +902,10 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       std::int64_t duration = now - start;
       m.processing.add(duration);
       bank.balancer->record(worker, r.action, duration);
-      // For the prefetch window, the worker's own time per attempt: as it timed the handler
-      // when it says, else from when the previous attempt ended (an attempt held while
-      // others ran did not start when it arrived), never counting a wait for the message.
-      bank.record_duration(outcome.run_ns >= 0 ? outcome.run_ns : now - std::max(start, w.last_finish_ns));
+      // For the prefetch window, without the worker's own timing (recorded above): from when
+      // the previous attempt ended (an attempt held while others ran did not start when it
+      // arrived).
+      if (outcome.run_ns < 0) bank.record_duration(now - std::max(start, w.last_finish_ns));
       w.last_finish_ns = now;
       // A result at or past the deadline is a timeout even if the timer has not fired yet
       // (a late timer thread, or a host without threads that ticks between tasks).
@@ -1030,6 +1033,9 @@ std::int64_t Engine::tick() {
         if (t.deadline_ns != r.at_ns[idx(RequestStatus::ASSIGNED)] + r.timeout_ns) continue;
         m.abort_attempt(r, true, fx);
         ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
+        // A bank whose attempts start hanging must stop handing more to each worker: the
+        // attempt ran at least this long (its late result, if any, says how long).
+        m.banks[r.bank]->record_duration(r.timeout_ns);
         // attempt_failed() may finish the request, and with no history that drops its
         // record: read what is needed first.
         std::uint32_t bank = r.bank;

@@ -50,15 +50,18 @@ function setCallerFrames(error: ThreadbankError, stack: string): void {
 /**
  * Gives `error` the stack of the code running now, from the caller of `above` outwards. Called
  * after an `await` in an async function, that stack is V8's async one: the chain of async
- * functions awaiting this one, i.e. the caller's line. Engines without
- * Error.captureStackTrace keep the stack the error was made with.
+ * functions awaiting this one, i.e. the caller's line. Where there is no frame to take
+ * (nobody awaits, or the engine keeps no async stacks) the error keeps the stack it was
+ * made with.
  */
 export function takeStackHere(error: ThreadbankError, above: (...args: never[]) => unknown): void {
   const capture = (Error as { captureStackTrace?: (target: object, above?: unknown) => void }).captureStackTrace;
   if (typeof capture !== 'function') return;
   const holder: { stack?: string } = {};
   capture(holder, above);
-  if (holder.stack !== undefined) setCallerFrames(error, holder.stack);
+  // No frames (a caller that never awaits, or an engine without async stacks): the stack
+  // where the error was made says more than an empty one.
+  if (holder.stack !== undefined && holder.stack.includes('\n')) setCallerFrames(error, holder.stack);
 }
 
 export function isThreadbankError(value: unknown): value is ThreadbankError {

@@ -11,7 +11,12 @@ import type { HandlerMap } from './worker-types.js';
 /** Resolves a bank's script to its handlers (test mode registers them by name). */
 export type HandlerSource = (script: WorkerScript) => Promise<HandlerMap>;
 
-export function inProcessHost(source: HandlerSource): ScriptHost {
+/**
+ * @param now the workers' clock (ms). Test mode passes the manager's manual clock: the
+ *   handler times the workers report size the prefetch window, and with real time that
+ *   window, and so which requests a worker holds when a test moves the clock, would vary.
+ */
+export function inProcessHost(source: HandlerSource, now?: () => number): ScriptHost {
   return (script: WorkerScript, options: SpawnOptions): ScriptWorkerHandle => {
     let alive = true;
     let toWorker: ((message: HostMessage) => void) | undefined;
@@ -42,6 +47,7 @@ export function inProcessHost(source: HandlerSource): ScriptHost {
             },
           },
           handlers,
+          now ? { now } : {},
         );
         for (const message of early.splice(0)) toWorker?.(message);
       },

@@ -105,11 +105,28 @@ export async function createTestManagerOn(core: CoreModule, options: TestManager
     handlersByKey.set('test-bank:test', handlers);
     resolved.push({ bankId: 'test', script: 'test-bank:test' });
   }
-  const host = inProcessHost(async (script) => {
-    const handlers = typeof script === 'string' ? handlersByKey.get(script) : undefined;
-    if (handlers) return handlers;
-    if (typeof script === 'function') throw invalidArgument('script', 'a path or URL of a worker script in test mode', script);
-    return handlersFromScript(script);
-  });
-  return WorkerManager.create({ core, host, manualClock: true, startTimeMs: startTime }, { ...rest, banks: resolved });
+  // The workers read the manager's clock, which exists once the manager does (no handler
+  // runs before that). A handler may still finish after shutdown, when the clock is gone:
+  // its time no longer matters then.
+  let manager: WorkerManager | undefined;
+  let lastNow = startTime;
+  const workersNow = (): number => {
+    try {
+      if (manager) lastNow = manager.now();
+    } catch {
+      // closed: keep the last reading
+    }
+    return lastNow;
+  };
+  const host = inProcessHost(
+    async (script) => {
+      const handlers = typeof script === 'string' ? handlersByKey.get(script) : undefined;
+      if (handlers) return handlers;
+      if (typeof script === 'function') throw invalidArgument('script', 'a path or URL of a worker script in test mode', script);
+      return handlersFromScript(script);
+    },
+    workersNow,
+  );
+  manager = await WorkerManager.create({ core, host, manualClock: true, startTimeMs: startTime }, { ...rest, banks: resolved });
+  return manager;
 }

@@ -41,7 +41,10 @@ interface BankCommon {
   bankId: string;
   workerCount?: number;
   strategy?: BalanceStrategy;
-  /** Limit on attempts in flight in this bank; default workers x per-worker capacity. */
+  /**
+   * Limit on attempts in flight in this bank; default workers x (maxConcurrentTasks +
+   * prefetch), with 64 as the prefetch of an 'auto' bank.
+   */
   concurrency?: number;
 }
 
@@ -54,7 +57,7 @@ export interface ScriptBankOptions extends BankCommon {
    * Attempts queued inside each worker beyond those running, so it never idles waiting for
    * a message and tiny tasks travel many to a message. Default 'auto': as many as fit in
    * about 1 ms of the bank's measured time per task (up to 64 for tiny tasks, none for tasks
-   * of a millisecond or more, so a waiting request goes to whichever worker frees first).
+   * over a millisecond, so a waiting request goes to whichever worker frees first).
    * A number from 0 to 64 fixes it.
    */
   prefetch?: number | 'auto';
@@ -86,9 +89,9 @@ export type BankOptions = ScriptBankOptions | NativeBankOptions;
  * - 'async' (default): nothing is captured at submit. A failure takes V8's async stack where
  *   it reaches the caller, which runs through the async functions awaiting the request
  *   (directly, through .then/.catch or Promise.all): the caller's line, for about a tenth of a
- *   microsecond per request. A caller that never awaits (plain .then in a non-async function)
- *   sees only the async functions further out. Engines other than V8 keep the stack where the
- *   error was made.
+ *   microsecond per request. A caller that is not an async function (plain .then) sees only
+ *   the async functions further out that await it; where none does (a timer's callback), or
+ *   the engine keeps no async stacks, the error keeps the stack where it was made.
  * - 'sync': the caller's synchronous stack is captured at each submitRequest(), whoever
  *   awaits. Exact, but V8's stack walk costs more than the rest of a tiny task's trip on the
  *   event loop (about a third of the native tiny-task loop's time).

@@ -83,14 +83,59 @@ TEST_CASE("tiny tasks open an auto bank's window; long ones close it", "[prefetc
   for (const auto& d : batch) h.finish(d);
   CHECK(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
 
-  // Long attempts: no more is handed over than the worker runs, once it drains.
-  for (int i = 0; i < 120; ++i) h.run_next(20'000 * US);
+  // Long attempts close it within a few results.
+  int runs = 0;
+  while (h.engine->worker_status()[0].capacity > 1 && runs < 20) {
+    h.run_next(20'000 * US);
+    ++runs;
+  }
+  REQUIRE(h.engine->worker_status()[0].capacity == 1);
+  CHECK(runs < 5);
+  // The worker was holding far more than that: it takes nothing new until it is under the
+  // new capacity, then one at a time.
+  int before = held(h);
+  REQUIRE(before > 10);
+  while (held(h) > 1) {
+    h.run_next(20'000 * US);
+    CHECK(held(h) == --before);
+  }
+  for (int i = 0; i < 3; ++i) {
+    h.run_next(20'000 * US);
+    CHECK(held(h) == 1);
+  }
+}
+
+TEST_CASE("attempts that time out close an auto bank's window", "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  options.default_timeout_ms = 50;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 200; ++i) h.submit("t");
+  for (int i = 0; i < 10; ++i) h.run_next(2 * US);
+  REQUIRE(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
+  // The handler hangs: what the worker holds times out, and the window closes, so what
+  // follows is not queued 64 deep behind the next hung attempt.
+  h.advance_ms(60);
   CHECK(h.engine->worker_status()[0].capacity == 1);
-  // It was holding more than that when the window closed: it takes nothing new until it
-  // is under the new capacity, then one at a time.
-  while (held(h) > 1) h.run_next(20'000 * US);
-  h.run_next(20'000 * US);
-  CHECK(held(h) == 1);
+}
+
+TEST_CASE("a worker running several attempts at once gets a window per attempt it gets through",
+          "[prefetch][engine]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = AUTO_PREFETCH;
+  options.max_concurrent = 4;
+  h.bank("b", {action("t")}, options);
+  for (int i = 0; i < 100; ++i) h.submit("t");
+  // Four at a time, 2 ms each: one finishes every 0.5 ms, so two fit in the 1 ms cover.
+  for (int i = 0; i < 40; ++i) {
+    Dispatch d = h.take();
+    Outcome outcome = Outcome::ok(nullptr);
+    outcome.run_ns = 2'000 * US;
+    h.finish(d, std::move(outcome));
+  }
+  CHECK(h.engine->worker_status()[0].capacity == 4 + 2);
 }
 
 TEST_CASE("a fixed prefetch ignores durations; out-of-range values are refused", "[prefetch][engine]") {

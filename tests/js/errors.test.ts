@@ -53,7 +53,21 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
   it('names where in params the value that cannot cross sits', async () => {
     const error = (await manager.submitRequest('echo', { outer: { fn: () => 1 } }).catch((e: unknown) => e)) as ThreadbankError;
     expect(error.code).toBe('E_INVALID_PARAMS');
-    expect(error.message).toMatch(/expected JSON-compatible data for params but params\.(outer\.)?fn is a function/);
+    // The addon spells the whole path; the wasm builds encode params with JSON.stringify,
+    // whose replacer sees only the key.
+    const path = backend.name === 'node-addon' ? 'params.outer.fn' : 'params.fn';
+    expect(error.message).toContain(`expected JSON-compatible data for params but ${path} is a function`);
+  });
+
+  it('keeps long and non-ASCII param names whole', async () => {
+    const params = {
+      ['a'.repeat(126) + 'é']: 1,
+      ['é'.repeat(64)]: 2,
+      ['a'.repeat(125) + '€']: 3,
+      ['x'.repeat(300)]: 4,
+      ['名前']: 5,
+    };
+    await expect(manager.submitRequest('echo', params)).resolves.toEqual(params);
   });
 
   it('sends a native action the own enumerable fields of params, as JSON.stringify would', async () => {
@@ -119,6 +133,17 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     const viaThen = await failViaThen(manager);
     expect(viaThen.stack).toContain('errors.test.ts');
     expect(viaThen.stack).not.toContain('failViaThen');
+  });
+
+  it('keeps the stack where the error was made when nobody awaits the request', async () => {
+    // A timer's callback, not an async function: there is no caller frame to take.
+    const failed = await new Promise<Error>((resolve) => {
+      setTimeout(() => {
+        void manager.submitRequest('fail', { message: 'later' }, { retries: 0 }).catch((e: unknown) => resolve(e as Error));
+      }, 0);
+    });
+    expect((failed as ThreadbankError).code).toBe('E_HANDLER');
+    expect(failed.stack!.split('\n').filter((line) => line.trim().startsWith('at ')).length).toBeGreaterThan(0);
   });
 
   it("captures the caller's synchronous stack at submit with callerStacks: 'sync'", async () => {

@@ -26,9 +26,14 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 1 }] });
     // Before any result only one extra attempt is handed over.
     expect(manager.getWorkerStatus()[0]!.capacity).toBe(2);
-    await Promise.all(Array.from({ length: 300 }, (_, i) => manager!.submitRequest('add', { a: i, b: 1 })));
-    // Opened (how far depends on the machine's message round trip; 65 at most).
-    expect(manager.getWorkerStatus()[0]!.capacity).toBeGreaterThan(2);
+    // Opened: 65 when the handlers take microseconds. A handler stretched by a busy machine
+    // narrows it for a while, so the widest seen over a few waves is what is checked.
+    let widest = 0;
+    for (let wave = 0; wave < 3; wave++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => manager!.submitRequest('add', { a: i, b: 1 })));
+      widest = Math.max(widest, manager.getWorkerStatus()[0]!.capacity);
+    }
+    expect(widest).toBeGreaterThan(2);
     // Tasks of several milliseconds close it: the worker is handed only what it runs.
     await Promise.all(Array.from({ length: 40 }, () => manager!.submitRequest('slowAdd', { a: 1, b: 1, ms: 5 })));
     expect(manager.getWorkerStatus()[0]!.capacity).toBe(1);

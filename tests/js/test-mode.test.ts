@@ -18,6 +18,20 @@ describe.each(withTestMode)('test mode ($name)', (backend) => {
     await manager.shutdown();
   });
 
+  it("times handlers on the manual clock, so a bank's prefetch window does not depend on the machine", async () => {
+    // Each handler spends 2 ms of real time: timed by the real clock that would close the
+    // window (nothing held beyond the running attempt); on the test's clock it took no time.
+    const busy = () => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      return 'done';
+    };
+    const manager = await backend.createTestManager({ banks: [{ bankId: 'busy', handlers: { busy } }] });
+    await Promise.all(Array.from({ length: 10 }, () => manager.submitRequest('busy')));
+    expect(manager.getWorkerStatus()[0]!.capacity).toBe(65);
+    await manager.shutdown();
+  });
+
   it('serves tasks from a requestReducer', async () => {
     const manager = await backend.createTestManager({
       tasks: ['add-numbers'],

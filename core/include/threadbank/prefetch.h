@@ -8,7 +8,7 @@
 /// lot keeps requests from whichever worker frees first, which for long tasks costs whole
 /// task durations. So the window covers a fixed span of expected work: as many attempts as
 /// fit in COVER_NS at the bank's measured duration per attempt. Tiny tasks get the maximum;
-/// attempts of a millisecond or more get none, as a bank of long tasks would be configured
+/// attempts over a millisecond get none, as a bank of long tasks would be configured
 /// by hand.
 
 #include <cstdint>
