@@ -22,8 +22,7 @@ AdaptivePrefetch fed(std::int64_t duration_ns, int times) {
 int held(ScriptHarness& h) { return h.engine->worker_status()[0].inflight; }
 
 // One bank of one worker with the adaptive window, and `queued` requests submitted to it.
-void auto_bank(ScriptHarness& h, int queued) {
-  BankOptions options;
+void auto_bank(ScriptHarness& h, int queued, BankOptions options = BankOptions{}) {
   options.prefetch = AUTO_PREFETCH;
   h.bank("b", {action("t")}, options);
   for (int i = 0; i < queued; ++i) h.submit("t");
@@ -108,10 +107,8 @@ TEST_CASE("tiny tasks open an auto bank's window; long ones close it", "[prefetc
 TEST_CASE("attempts that time out close an auto bank's window", "[prefetch][engine]") {
   ScriptHarness h;
   BankOptions options;
-  options.prefetch = AUTO_PREFETCH;
   options.default_timeout_ms = 50;
-  h.bank("b", {action("t")}, options);
-  for (int i = 0; i < 200; ++i) h.submit("t");
+  auto_bank(h, 200, options);
   for (int i = 0; i < 10; ++i) h.run_next(2 * US);
   REQUIRE(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
   // The handler hangs: what the worker holds times out, and the window closes, so what
@@ -124,10 +121,8 @@ TEST_CASE("a worker running several attempts at once gets a window per attempt i
           "[prefetch][engine]") {
   ScriptHarness h;
   BankOptions options;
-  options.prefetch = AUTO_PREFETCH;
   options.max_concurrent = 4;
-  h.bank("b", {action("t")}, options);
-  for (int i = 0; i < 100; ++i) h.submit("t");
+  auto_bank(h, 100, options);
   // Four at a time, 2 ms each: one finishes every 0.5 ms, so two fit in the 1 ms cover.
   for (int i = 0; i < 40; ++i) {
     Dispatch d = h.take();
