@@ -53,8 +53,13 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
         locateFile: (path: string, prefix: string) =>
           path.endsWith('.wasm') ? files.wasm : path.endsWith('.worker.js') ? (files.worker ?? prefix + path) : prefix + path,
         mainScriptUrlOrBlob: files.main,
-        // Pthread workers are started up front, so the core never waits for one to load.
-        threadbankThreads: options.workers ?? 8,
+        // Pthread workers started with the core: the two every page needs at once (the
+        // reaper and the first manager's timer thread). Each is a Web Worker loading the
+        // module, tens of milliseconds on a busy page: with eight up front the first result
+        // of a new page's script bank came about 80 ms later (330 against 250 ms, three
+        // loads each, 2 cores). More (native banks' threads) start on demand; nothing on the
+        // main thread waits for one (docs/browser.md).
+        threadbankThreads: options.workers ?? 2,
       });
       return wasmCore(module);
     })();
