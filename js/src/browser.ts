@@ -15,5 +15,19 @@ export { canUseThreads };
  * Workers); elsewhere they run on this thread between tasks (see docs/browser.md).
  */
 export async function createWorkerManager(options?: WorkerManagerOptions): Promise<WorkerManager> {
-  return WorkerManager.create({ core: await loadBrowserCore(), host: browserScriptHost }, options);
+  const core = await loadBrowserCore();
+  await yieldToPage();
+  return WorkerManager.create({ core, host: browserScriptHost, yieldToHost: yieldToPage }, options);
+}
+
+/** A macrotask boundary without setTimeout's clamping: the page runs what it has queued. */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }

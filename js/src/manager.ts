@@ -41,6 +41,13 @@ export interface Platform {
   /** Test mode: the core's clock moves only in advanceTime(). */
   manualClock?: boolean;
   startTimeMs?: number;
+  /**
+   * Browsers: lets the page run between the steps of start-up and shutdown (creating the
+   * engine, starting each bank, reading the final numbers, closing), so that no one task
+   * holds the main thread through all of them. The first calls into a fresh wasm module
+   * compile its functions on the calling thread, which made start-up one task of over 50 ms.
+   */
+  yieldToHost?: () => Promise<void>;
 }
 
 interface Pending {
@@ -99,6 +106,7 @@ export class WorkerManager {
   private readonly core: CoreModule;
   private readonly options: ResolvedOptions;
   private readonly host: ScriptHost;
+  private readonly yieldToHost: () => Promise<void>;
   private readonly pending = new Map<number, Pending>();
   /** Submissions waiting for room in the queue (queueFullBehavior: 'wait'), in order. */
   private readonly parked: Parked[] = [];
@@ -118,6 +126,7 @@ export class WorkerManager {
   private constructor(platform: Platform, options: ResolvedOptions) {
     this.core = platform.core;
     this.host = platform.host;
+    this.yieldToHost = platform.yieldToHost ?? (() => Promise.resolve());
     this.options = options;
     this.core.errorCodes.forEach((name, index) => this.codeIndex.set(name, index));
     this.engine = new this.core.NativeEngine(
@@ -147,7 +156,10 @@ export class WorkerManager {
     const resolved = resolveManagerOptions(options);
     const manager = new WorkerManager(platform, resolved);
     try {
-      for (const bank of resolved.banks) await manager.registerBank(bank);
+      for (const bank of resolved.banks) {
+        await manager.yieldToHost();
+        await manager.registerBank(bank);
+      }
     } catch (error) {
       await manager.shutdown({ drain: false });
       throw error;
@@ -467,9 +479,12 @@ export class WorkerManager {
           this.flush();
         });
       }
+      await this.yieldToHost();
       this.finalMetrics = this.engine.metrics() as SystemMetrics;
       this.finalWorkers = this.engine.workerStatus() as WorkerStatus[];
+      await this.yieldToHost();
       await Promise.all([...this.scriptBanks.values()].map((bank) => bank.terminate()));
+      await this.yieldToHost();
       this.engine.unref();
       this.engine.close();
       this.closed = true;

@@ -1,0 +1,29 @@
+// The browser build lets the page run between the steps of start-up and shutdown (see
+// Platform.yieldToHost in js/src/manager.ts); here the same manager over the addon, with a
+// yield that counts, in Node only (the step order does not depend on the core).
+import { describe, expect, it } from 'vitest';
+
+import { WorkerManager } from '../../dist/cjs/index.js';
+import { loadAddon } from '../../dist/cjs/node/addon.js';
+import { nodeScriptHost } from '../../dist/cjs/node/host.js';
+
+describe('start-up and shutdown in steps (the browser build yields to the page between them)', () => {
+  it('calls yieldToHost before each bank starts and between the steps of shutdown', async () => {
+    let yields = 0;
+    const yieldToHost = async () => {
+      yields += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const manager = await WorkerManager.create(
+      { core: loadAddon(), host: nodeScriptHost, yieldToHost },
+      { banks: [{ bankId: 'a', builtin: 'basic' }, { bankId: 'b', builtin: 'basic' }] },
+    );
+    expect(yields).toBe(2); // one before each bank
+    await expect(manager.submitRequest('add', { a: 1, b: 2 })).resolves.toBeDefined();
+    yields = 0;
+    await manager.shutdown();
+    // After the drain, after the final numbers, after the workers stopped; the engine closes last.
+    expect(yields).toBe(3);
+    expect(manager.getSystemMetrics().completedRequests).toBe(1);
+  });
+});
