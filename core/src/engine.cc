@@ -899,7 +899,9 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       RequestRecord& r = s->record;
       std::int64_t start = r.at_ns[idx(r.status == RequestStatus::PROCESSING ? RequestStatus::PROCESSING
                                                                             : RequestStatus::ASSIGNED)];
-      std::int64_t duration = now - start;
+      // The handler's own time where its worker timed it: from here a script attempt's
+      // start is inferred, and with a prefetch window it includes time queued in the worker.
+      std::int64_t duration = outcome.run_ns >= 0 ? outcome.run_ns : now - start;
       m.processing.add(duration);
       bank.balancer->record(worker, r.action, duration);
       // For the prefetch window, without the worker's own timing (recorded above): from when

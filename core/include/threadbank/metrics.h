@@ -27,7 +27,9 @@ struct SystemMetrics {
   std::uint64_t pending = 0;  ///< queued now
   std::uint64_t in_flight = 0;  ///< assigned or processing now
   double success_rate = 1.0;  ///< completed / finished (1.0 before anything finished)
-  Percentiles processing;     ///< time from start of the attempt to its end
+  /// How long attempts ran: the handler's time as its worker timed it (script workers
+  /// report it), else from the attempt's start to its end.
+  Percentiles processing;
   Percentiles queue_wait;     ///< time from (re)queue to assignment
   double current_load = 0.0;  ///< in-flight attempts / total worker capacity
   double throughput_per_s = 0.0;  ///< finished requests per second, last 10 s
