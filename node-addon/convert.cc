@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "views.h"
+
 namespace threadbank::node {
 namespace {
 
@@ -119,7 +121,6 @@ json convert(const Napi::Value& value, const char* what, const PathStep* path, i
 }
 
 Napi::Number num(Napi::Env env, double value) { return Napi::Number::New(env, value); }
-double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 }  // namespace
 
@@ -166,13 +167,10 @@ Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
   // Every number travels in one ArrayBuffer, seen through a Float64Array per kind: one
   // allocation and a few views instead of an N-API call per number (which was a tenth of
   // the event loop's time in a closed loop of tiny native tasks).
-  constexpr std::size_t DISPATCH_FIELDS = 4;
-  constexpr std::size_t ABORT_FIELDS = 5;
-  constexpr std::size_t EVENT_FIELDS = 8;
-  const std::size_t dispatch_count = box.dispatches.size() * DISPATCH_FIELDS;
-  const std::size_t abort_count = box.aborts.size() * ABORT_FIELDS;
+  const std::size_t dispatch_count = box.dispatches.size() * views::DISPATCH_FIELDS;
+  const std::size_t abort_count = box.aborts.size() * views::ABORT_FIELDS;
   const std::size_t settled = box.settlements.size();
-  const std::size_t event_count = box.events.size() * EVENT_FIELDS;
+  const std::size_t event_count = box.events.size() * views::EVENT_FIELDS;
   const std::size_t total = dispatch_count + abort_count + 2 * settled + event_count;
   auto buffer = Napi::ArrayBuffer::New(env, total * sizeof(double));
   double* numbers = static_cast<double*>(buffer.Data());
@@ -183,28 +181,18 @@ Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
     return array;
   };
 
+  double* at = numbers;
+  auto put = [&](auto field) { *at++ = static_cast<double>(field); };
   auto o = Napi::Object::New(env);
-  double* at = numbers + offset;
   auto actions = Napi::Array::New(env, box.dispatches.size());
   for (std::size_t i = 0; i < box.dispatches.size(); ++i) {
-    const Dispatch& d = box.dispatches[i];
-    *at++ = static_cast<double>(d.request);
-    *at++ = d.attempt;
-    *at++ = d.bank;
-    *at++ = d.worker;
-    actions.Set(static_cast<std::uint32_t>(i), Napi::String::New(env, *d.action));
+    views::put_dispatch(box.dispatches[i], put);
+    actions.Set(static_cast<std::uint32_t>(i), Napi::String::New(env, *box.dispatches[i].action));
   }
   o.Set("dispatches", view(dispatch_count));
   o.Set("actions", actions);
 
-  at = numbers + offset;
-  for (const Abort& a : box.aborts) {
-    *at++ = static_cast<double>(a.request);
-    *at++ = a.attempt;
-    *at++ = a.bank;
-    *at++ = a.worker;
-    *at++ = a.timed_out ? 1 : 0;
-  }
+  for (const Abort& a : box.aborts) views::put_abort(a, put);
   o.Set("aborts", view(abort_count));
 
   double* ids = numbers + offset;
@@ -228,16 +216,7 @@ Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
   o.Set("settledMessages", messages);
 
   at = numbers + offset;
-  for (const Event& e : box.events) {
-    *at++ = static_cast<double>(e.type);
-    *at++ = ms(e.at_ns);
-    *at++ = static_cast<double>(e.request);
-    *at++ = e.bank;
-    *at++ = e.worker;
-    *at++ = e.attempt;
-    *at++ = static_cast<double>(e.error);
-    *at++ = e.state;
-  }
+  for (const Event& e : box.events) views::put_event(e, put);
   o.Set("events", view(event_count));
   return o;
 }

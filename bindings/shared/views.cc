@@ -172,12 +172,10 @@ RequestQuery query_from(const json& o) {
 json outbox(const Outbox& box) {
   json dispatches = json::array(), actions = json::array(), aborts = json::array();
   for (const Dispatch& d : box.dispatches) {
-    dispatches.insert(dispatches.end(), {d.request, d.attempt, d.bank, d.worker});
+    put_dispatch(d, [&](auto field) { dispatches.push_back(field); });
     actions.push_back(*d.action);
   }
-  for (const Abort& a : box.aborts) {
-    aborts.insert(aborts.end(), {a.request, a.attempt, a.bank, a.worker, a.timed_out ? 1 : 0});
-  }
+  for (const Abort& a : box.aborts) put_abort(a, [&](auto field) { aborts.push_back(field); });
   json ids = json::array(), codes = json::array(), values = json::array(), messages = json::array();
   for (const Settlement& s : box.settlements) {
     ids.push_back(s.request);
@@ -186,10 +184,7 @@ json outbox(const Outbox& box) {
     messages.push_back(s.error == ErrorCode::OK ? json() : json(s.message));
   }
   json events = json::array();
-  for (const Event& e : box.events) {
-    events.insert(events.end(), {static_cast<int>(e.type), ms(e.at_ns), e.request, e.bank, e.worker,
-                                 e.attempt, static_cast<int>(e.error), e.state});
-  }
+  for (const Event& e : box.events) put_event(e, [&](auto field) { events.push_back(field); });
   return {{"dispatches", std::move(dispatches)}, {"actions", std::move(actions)},
           {"aborts", std::move(aborts)},         {"settledIds", std::move(ids)},
           {"settledCodes", std::move(codes)},    {"settledValues", std::move(values)},

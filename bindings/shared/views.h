@@ -20,6 +20,27 @@ RequestQuery query_from(const nlohmann::json& query);
 /// The outbox as flat arrays (see js/src/binding.ts, OutboxBatch).
 nlohmann::json outbox(const Outbox& outbox);
 
+/// The outbox's records as the flat lists of numbers js/src/binding.ts (OutboxBatch) reads,
+/// one field at a time in its order: `put` writes a number wherever the binding keeps them
+/// (JSON for wasm, a Float64Array for the addon), so the layout is spelled once.
+constexpr std::size_t DISPATCH_FIELDS = 4;
+constexpr std::size_t ABORT_FIELDS = 5;
+constexpr std::size_t EVENT_FIELDS = 8;
+
+template <typename Put>
+void put_dispatch(const Dispatch& d, Put&& put) {
+  put(d.request), put(d.attempt), put(d.bank), put(d.worker);
+}
+template <typename Put>
+void put_abort(const Abort& a, Put&& put) {
+  put(a.request), put(a.attempt), put(a.bank), put(a.worker), put(a.timed_out ? 1 : 0);
+}
+template <typename Put>
+void put_event(const Event& e, Put&& put) {
+  put(static_cast<int>(e.type)), put(static_cast<double>(e.at_ns) / 1e6), put(e.request), put(e.bank),
+      put(e.worker), put(e.attempt), put(static_cast<int>(e.error)), put(e.state);
+}
+
 /// A handler's run time as a worker reported it (ms; negative or not finite: unknown) to
 /// Outcome::run_ns.
 std::int64_t run_ns_from_ms(double run_ms);

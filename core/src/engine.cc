@@ -551,17 +551,14 @@ std::uint32_t Engine::register_bank(BankConfig config) {
                                                  " or auto but received " + std::to_string(config.prefetch));
   }
   bank->per_worker_base = std::max(1, config.manifest.max_concurrent_tasks);
-  int per_worker = bank->per_worker_base;
-  int per_worker_limit = per_worker;  // the most a worker may ever hold
-  if (config.prefetch == AUTO_PREFETCH) {
-    bank->auto_prefetch.emplace();
-    per_worker += bank->auto_prefetch->window();
-    per_worker_limit += MAX_PREFETCH;
-  } else {
-    per_worker += config.prefetch;
-    per_worker_limit = per_worker;
-  }
-  bank->concurrency = config.concurrency > 0 ? config.concurrency : config.worker_count * per_worker_limit;
+  if (config.prefetch == AUTO_PREFETCH) bank->auto_prefetch.emplace();
+  // What a worker may hold beyond what it runs now, and the most it ever may (which sets the
+  // default concurrency limit).
+  int prefetch_now = bank->auto_prefetch ? bank->auto_prefetch->window() : config.prefetch;
+  int prefetch_most = bank->auto_prefetch ? MAX_PREFETCH : config.prefetch;
+  int per_worker = bank->per_worker_base + prefetch_now;
+  bank->concurrency = config.concurrency > 0 ? config.concurrency
+                                             : config.worker_count * (bank->per_worker_base + prefetch_most);
   std::vector<std::int64_t> estimates;
   for (const auto& action : config.manifest.actions) {
     estimates.push_back(action.estimated_duration_ms * NS_PER_MS);

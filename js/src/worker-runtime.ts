@@ -285,10 +285,11 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     running.set(taskKey(task.id, task.attempt), attempt);
     let settled = false;
     let startedAt = 0;
-    const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
+    /** `ms`: the handler's run time when the caller has just measured it. */
+    const settle = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, ms = now() - startedAt): void => {
       if (settled) return;
       settled = true;
-      finish(task, outcome, now() - startedAt);
+      finish(task, outcome, ms);
     };
     const ctx: HandlerContext = {
       get signal(): AbortSignal {
@@ -316,11 +317,13 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     try {
       returned = handler(task.params, ctx);
     } catch (error) {
-      syncCostMs.set(task.action, now() - startedAt);
-      settle({ ok: false, error });
+      const syncMs = now() - startedAt;
+      syncCostMs.set(task.action, syncMs);
+      settle({ ok: false, error }, syncMs);
       return;
     }
-    syncCostMs.set(task.action, now() - startedAt);
+    const syncMs = now() - startedAt;
+    syncCostMs.set(task.action, syncMs);
     if (typeof returned === 'object' && returned !== null && typeof (returned as PromiseLike<unknown>).then === 'function') {
       // Promise.resolve adopts foreign thenables safely (a throwing .then becomes a rejection).
       Promise.resolve(returned).then(
@@ -328,7 +331,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
         (error: unknown) => settle({ ok: false, error }),
       );
     } else {
-      settle({ ok: true, value: returned });
+      settle({ ok: true, value: returned }, syncMs);
     }
   };
 

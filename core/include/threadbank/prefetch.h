@@ -29,7 +29,6 @@ class AdaptivePrefetch {
   static constexpr int INITIAL_WINDOW = 1;
 
   int window() const noexcept { return window_; }
-  double mean_ns() const noexcept { return mean_ns_; }
   /// @brief Feeds the duration of one finished attempt; true when the window changed.
   bool record(std::int64_t duration_ns) noexcept;
 
