@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "json_text.h"
 #include "views.h"
 
 namespace threadbank::node {
@@ -31,16 +32,17 @@ std::string spell(const PathStep* step) {
                                              " but " + spell(path) + " is " + received);
 }
 
-// A property name as UTF-8. Most names fit the stack buffer: one N-API call, no allocation.
-std::string key_text(napi_env env, napi_value key) {
-  char buffer[128];
+// A string as UTF-8. Most fit the stack buffer: one N-API call, no allocation beyond the
+// result's own.
+std::string read_utf8(napi_env env, napi_value text) {
+  char buffer[256];
   std::size_t length = 0;
-  NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf8(env, key, buffer, sizeof buffer, &length), std::string());
-  // N-API stops short of a character that does not fit whole, up to 3 bytes early: a name
+  NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf8(env, text, buffer, sizeof buffer, &length), std::string());
+  // N-API stops short of a character that does not fit whole, up to 3 bytes early: a string
   // that came that close to the end may have been cut, so read it whole.
   constexpr std::size_t LONGEST_CHARACTER = 4;
   if (length + LONGEST_CHARACTER < sizeof buffer) return std::string(buffer, length);
-  return Napi::String(env, key).Utf8Value();
+  return Napi::String(env, text).Utf8Value();
 }
 
 // Cycles are caught by the depth limit: napi_value handles for one object differ from
@@ -112,7 +114,7 @@ json convert(const Napi::Value& value, const char* what, const PathStep* path, i
       Napi::Value key = keys.Get(i);
       Napi::Value field = Napi::Object(env, object).Get(key);
       if (field.IsUndefined()) continue;  // as JSON.stringify and structured clone do
-      std::string name = key_text(env, key);
+      std::string name = read_utf8(env, key);
       PathStep step{path, name.c_str(), 0};
       out[name] = convert(field, what, &step, depth + 1);
     }
@@ -127,6 +129,13 @@ Napi::Number num(Napi::Env env, double value) { return Napi::Number::New(env, va
 json to_json(const Napi::Value& value, const char* what) {
   return convert(value, what, nullptr, 0);
 }
+
+json params_from(const Napi::Value& value) {
+  if (value.IsString()) return views::parse_json_text(read_utf8(value.Env(), value));
+  return to_json(value, "params");
+}
+
+std::string utf8_text(const Napi::Value& value) { return read_utf8(value.Env(), value); }
 
 Napi::Value from_json(Napi::Env env, const json& value) {
   switch (value.type()) {

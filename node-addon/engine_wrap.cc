@@ -53,6 +53,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                          InstanceMethod("completeBatch", &EngineWrap::complete_batch),
                          InstanceMethod("workerLost", &EngineWrap::worker_lost),
                          InstanceMethod("workerReplaced", &EngineWrap::worker_replaced),
+                         InstanceMethod("workerStarted", &EngineWrap::worker_started),
                          InstanceMethod("bankCommand", &EngineWrap::bank_command),
                          InstanceMethod("setConcurrency", &EngineWrap::set_concurrency),
                          InstanceMethod("drain", &EngineWrap::drain),
@@ -129,7 +130,7 @@ Engine& EngineWrap::engine(Napi::Env) {
   return *shared_->engine;
 }
 
-// registerBank({ id, kind, workerCount, strategy, concurrency, prefetch, manifest | builtin })
+// registerBank({ id, kind, workerCount, strategy, concurrency, prefetch, starting?, manifest | builtin })
 Napi::Value EngineWrap::register_bank(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -148,14 +149,14 @@ Napi::Value EngineWrap::register_task(const Napi::CallbackInfo& info) {
   });
 }
 
-// submit(task, params | undefined, priority, timeoutMs (-1: default), retries (-1: default),
+// submit(task, params | JSON text of params | undefined, priority, timeoutMs (-1: default), retries (-1: default),
 //        clientId, bankId, payloadBytes)
 Napi::Value EngineWrap::submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     SubmitSpec spec;
-    spec.task = info[0].As<Napi::String>().Utf8Value();
-    if (!info[1].IsUndefined()) spec.params = to_json(info[1], "params");
+    spec.task = utf8_text(info[0]);
+    if (!info[1].IsUndefined()) spec.params = params_from(info[1]);
     spec.priority = info[2].As<Napi::Number>().Int32Value();
     double timeout = info[3].As<Napi::Number>().DoubleValue();
     if (timeout >= 0) spec.timeout_ms = static_cast<std::int64_t>(timeout);
@@ -246,6 +247,14 @@ Napi::Value EngineWrap::worker_replaced(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     engine(env).worker_replaced(u32(info[0]), i32(info[1]));
+    return env.Undefined();
+  });
+}
+
+Napi::Value EngineWrap::worker_started(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).worker_started(u32(info[0]), i32(info[1]));
     return env.Undefined();
   });
 }

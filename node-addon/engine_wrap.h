@@ -31,6 +31,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value complete_batch(const Napi::CallbackInfo& info);
   Napi::Value worker_lost(const Napi::CallbackInfo& info);
   Napi::Value worker_replaced(const Napi::CallbackInfo& info);
+  Napi::Value worker_started(const Napi::CallbackInfo& info);
   Napi::Value bank_command(const Napi::CallbackInfo& info);
   Napi::Value set_concurrency(const Napi::CallbackInfo& info);
   Napi::Value drain(const Napi::CallbackInfo& info);

@@ -144,6 +144,10 @@ class WasmEngine {
     guard([&] { engine().worker_replaced(static_cast<std::uint32_t>(bank), worker); });
   }
 
+  void worker_started(int bank, int worker) {
+    guard([&] { engine().worker_started(static_cast<std::uint32_t>(bank), worker); });
+  }
+
   void bank_command(const std::string& bank, const std::string& command) {
     guard([&] {
       if (command == "pause") engine().pause_bank(bank);
@@ -335,6 +339,7 @@ EMSCRIPTEN_BINDINGS(threadbank) {
       .function("complete", &WasmEngine::complete)
       .function("workerLost", &WasmEngine::worker_lost)
       .function("workerReplaced", &WasmEngine::worker_replaced)
+      .function("workerStarted", &WasmEngine::worker_started)
       .function("bankCommand", &WasmEngine::bank_command)
       .function("setConcurrency", &WasmEngine::set_concurrency)
       .function("drain", &WasmEngine::drain)

@@ -231,6 +231,18 @@ BankConfig bank_config(const json& o, HandlerRegistry& handlers) {
     throw Error(ErrorCode::INVALID_ARGUMENT, "expected a prefetch from 0 to " + std::to_string(MAX_PREFETCH) +
                                                  " or \"auto\" but received " + prefetch->dump());
   }
+  const auto starting = o.find("starting");
+  if (starting != o.end() && !starting->is_null()) {
+    if (!starting->is_array()) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected starting as an array of worker indexes but received " + starting->dump());
+    }
+    for (const auto& worker : *starting) {
+      if (!worker.is_number_integer()) {
+        throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index in starting but received " + worker.dump());
+      }
+      bank.starting.push_back(worker.get<std::int32_t>());
+    }
+  }
   std::string strategy = o.value("strategy", std::string("least-loaded"));
   if (!balance_strategy_from_name(strategy, &bank.strategy)) {
     throw Error(ErrorCode::INVALID_ARGUMENT,

@@ -169,6 +169,15 @@ struct Engine::Impl {
     return *banks[bank];
   }
 
+  /// `worker` as an index into `bank`'s workers, or INVALID_ARGUMENT.
+  static std::size_t worker_index(const BankRuntime& bank, std::int32_t worker) {
+    if (worker < 0 || static_cast<std::size_t>(worker) >= bank.workers.size()) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index of bank \"" + bank.id +
+                                                   "\" but received " + std::to_string(worker));
+    }
+    return static_cast<std::size_t>(worker);
+  }
+
   BankRuntime& bank_named(const std::string& id) {
     auto it = bank_index.find(id);
     if (it == bank_index.end()) {
@@ -567,6 +576,14 @@ std::uint32_t Engine::register_bank(BankConfig config) {
   }
   bank->balancer = make_balancer(config.strategy, config.worker_count, std::move(estimates));
   bank->slots.assign(static_cast<std::size_t>(config.worker_count), WorkerSlot{0, per_worker, true});
+  for (std::int32_t worker : config.starting) {
+    if (config.kind != BankKind::SCRIPT || worker < 0 || worker >= config.worker_count) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected starting workers of a script bank from 0 to " +
+                                                   std::to_string(config.worker_count - 1) +
+                                                   " but received " + std::to_string(worker));
+    }
+    bank->slots[static_cast<std::size_t>(worker)].alive = false;
+  }
   bank->workers.resize(static_cast<std::size_t>(config.worker_count));
   bank->manifest = std::move(config.manifest);
 
@@ -933,13 +950,10 @@ void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCod
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     BankRuntime& bank = m.bank_at(bank_index);
-    if (worker < 0 || static_cast<std::size_t>(worker) >= bank.workers.size()) {
-      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index of bank \"" + bank.id +
-                                                   "\" but received " + std::to_string(worker));
-    }
+    std::size_t at = Impl::worker_index(bank, worker);
     std::int64_t now = m.clock->now_ns();
-    WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
-    bank.slots[static_cast<std::size_t>(worker)].alive = false;
+    WorkerRuntime& w = bank.workers[at];
+    bank.slots[at].alive = false;
     auto held = w.held;  // release() edits the list
     bool any_started = false;
     for (const auto& [id, attempt] : held) {
@@ -993,15 +1007,24 @@ void Engine::worker_replaced(std::uint32_t bank_index, std::int32_t worker) {
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     BankRuntime& bank = m.bank_at(bank_index);
-    if (worker < 0 || static_cast<std::size_t>(worker) >= bank.workers.size()) {
-      throw Error(ErrorCode::INVALID_ARGUMENT, "expected a worker index of bank \"" + bank.id +
-                                                   "\" but received " + std::to_string(worker));
-    }
+    std::size_t at = Impl::worker_index(bank, worker);
     std::int64_t now = m.clock->now_ns();
-    bank.slots[static_cast<std::size_t>(worker)].alive = true;
-    ++bank.workers[static_cast<std::size_t>(worker)].restarts;
+    bank.slots[at].alive = true;
+    ++bank.workers[at].restarts;
     m.emit_worker(fx, bank_index, worker, WorkerState::REPLACED, now);
     m.pump(bank_index, now, fx);
+  }
+  m.apply(fx);
+}
+
+void Engine::worker_started(std::uint32_t bank_index, std::int32_t worker) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    BankRuntime& bank = m.bank_at(bank_index);
+    bank.slots[Impl::worker_index(bank, worker)].alive = true;
+    m.pump(bank_index, m.clock->now_ns(), fx);
   }
   m.apply(fx);
 }

@@ -42,6 +42,8 @@ export interface BankInput {
   strategy: string;
   concurrency: number;
   prefetch: number | 'auto';
+  /** Script workers not yet ready: no work goes to them until workerStarted(). */
+  starting?: number[];
   manifest?: unknown;
   builtin?: string;
 }
@@ -51,6 +53,7 @@ export interface NativeEngine {
   registerTask(task: string, bank: string, action: string): void;
   submit(
     task: string,
+    /** A plain object or array, its JSON text (params-text.ts), or undefined. */
     params: unknown,
     priority: number,
     timeoutMs: number,
@@ -69,6 +72,8 @@ export interface NativeEngine {
    */
   workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void;
   workerReplaced(bank: number, worker: number): void;
+  /** A worker the bank was registered with as `starting` is ready for work. */
+  workerStarted(bank: number, worker: number): void;
   bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void;
   setConcurrency(bankId: string, limit: number): void;
   drain(): OutboxBatch | null;

@@ -10,7 +10,8 @@ export type { ErrorCode } from './errors.js';
 export type * from './types.js';
 
 /**
- * Creates a manager and starts its banks. Rejects with a ThreadbankError (E_INVALID_ARGUMENT,
+ * Creates a manager and starts its banks. Resolves once each script bank has one worker
+ * ready (the others join as they start). Rejects with a ThreadbankError (E_INVALID_ARGUMENT,
  * E_INVALID_MANIFEST, E_WORKER_CRASHED, ...) if the options are wrong or a bank cannot start.
  */
 export async function createWorkerManager(options?: WorkerManagerOptions): Promise<WorkerManager> {

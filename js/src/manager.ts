@@ -6,6 +6,7 @@
 import type { CoreModule, NativeEngine, OutboxBatch } from './binding.js';
 import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
+import { paramsText } from './params-text.js';
 import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
 import { ScriptBank } from './script-bank.js';
 import type { ScriptHost } from './script-host.js';
@@ -169,7 +170,10 @@ export class WorkerManager {
 
   // --- registry -------------------------------------------------------------------------
 
-  /** Adds a bank at run time; for script banks, resolves once every worker is ready. */
+  /**
+   * Adds a bank at run time. A script bank takes requests once its first worker is ready;
+   * the others join as they become ready (a worker's start is most of a bank's).
+   */
   async registerBank(bank: BankOptions): Promise<void> {
     assertNotClosed(this.closed || this.closing !== undefined);
     validateBank(bank, 'bank');
@@ -207,6 +211,10 @@ export class WorkerManager {
         this.engine.workerReplaced(scriptBank.index, worker);
         this.flush();
       },
+      onReady: (worker) => {
+        this.engine.workerStarted(scriptBank.index, worker);
+        this.flush();
+      },
       onBroken: (message) => this.failBank(scriptBank, message),
     });
     const actions = await scriptBank.start();
@@ -223,7 +231,7 @@ export class WorkerManager {
     let index: number;
     try {
       index = this.call(() =>
-        this.engine.registerBank({ ...common, kind: 'script', prefetch: bank.prefetch ?? DEFAULT_PREFETCH, manifest }),
+        this.engine.registerBank({ ...common, kind: 'script', prefetch: bank.prefetch ?? DEFAULT_PREFETCH, starting: scriptBank.starting(), manifest }),
       );
     } catch (error) {
       await scriptBank.terminate();
@@ -306,9 +314,14 @@ export class WorkerManager {
     const { taskId, params, options } = job;
     const route = this.routes.get(taskId);
     const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
-    const coreParams = route?.needsParams === true ? (params === undefined ? {} : params) : undefined;
-    if (route?.needsParams === true && !isPlainObject(coreParams) && !Array.isArray(coreParams)) {
-      throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(coreParams)}`);
+    // Only native actions and declared parameters need the params in the core.
+    let coreParams: unknown;
+    if (route?.needsParams === true) {
+      const value: unknown = params === undefined ? {} : params;
+      if (!isPlainObject(value) && !Array.isArray(value)) {
+        throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(value)}`);
+      }
+      coreParams = paramsText(value as object) ?? value;
     }
     return this.engine.submit(taskId, coreParams, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
   }

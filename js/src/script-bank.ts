@@ -21,6 +21,8 @@ export interface ScriptBankOptions {
   /** A worker died or was given up; `running` is what it was running at the time. */
   onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }): void;
   onReplaced(worker: number): void;
+  /** A worker that was still starting when start() resolved is ready (first start only). */
+  onReady(worker: number): void;
   /** No worker can be started any more. */
   onBroken(message: string): void;
 }
@@ -43,6 +45,8 @@ interface Slot {
   outgoing: TaskMessage[];
   transfer: Transferable[];
   failedStarts: number;
+  /** Whether a worker in this slot was ever ready (its later ones are replacements). */
+  everReady: boolean;
   graceTimers: Map<string, ReturnType<typeof setTimeout>>;
 }
 
@@ -58,7 +62,7 @@ export class ScriptBank {
 
   constructor(private readonly options: ScriptBankOptions) {
     for (let i = 0; i < options.workerCount; i++) {
-      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], transfer: [], failedStarts: 0, graceTimers: new Map() });
+      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], transfer: [], failedStarts: 0, everReady: false, graceTimers: new Map() });
     }
   }
 
@@ -66,16 +70,42 @@ export class ScriptBank {
     return this.options.bankId;
   }
 
-  /** Starts every worker; resolves with the actions the script defines. */
-  async start(): Promise<string[]> {
-    const ready = this.slots.map((_, i) => this.spawn(i));
-    const results = await Promise.allSettled(ready);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await this.terminate();
-      throw failed.reason;
-    }
-    return (results[0] as PromiseFulfilledResult<string[]>).value;
+  /**
+   * Starts every worker and resolves with the actions the script defines as soon as the
+   * first is ready: the others keep starting (see starting()) and are reported by onReady,
+   * or retried like replacements if they fail. Rejects, stopping them all, if one fails
+   * before any is ready (a script that throws at load fails in every worker).
+   */
+  start(): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      this.slots.forEach((slot, worker) => {
+        this.spawn(worker).then(
+          (actions) => {
+            slot.everReady = true;
+            if (!settled) {
+              settled = true;
+              resolve(actions);
+            } else if (this.index >= 0 && !this.terminated) {
+              this.options.onReady(worker);
+            }
+          },
+          (error: Error) => {
+            if (!settled) {
+              settled = true;
+              void this.terminate().then(() => reject(error));
+            } else {
+              this.startFailed(worker, error);
+            }
+          },
+        );
+      });
+    });
+  }
+
+  /** Workers that have not been ready yet: the core gives them no work until onReady. */
+  starting(): number[] {
+    return this.slots.flatMap((slot, worker) => (slot.everReady ? [] : [worker]));
   }
 
   /** Adds an attempt to the next message for `worker`. */
@@ -255,21 +285,31 @@ export class ScriptBank {
     this.spawn(worker).then(
       () => {
         slot.failedStarts = 0;
-        if (!this.terminated) this.options.onReplaced(worker);
-      },
-      (error: Error) => {
         if (this.terminated) return;
-        this.lastStartError = error.message;
-        slot.failedStarts++;
-        if (slot.failedStarts >= MAX_FAILED_STARTS) {
-          slot.handle = undefined;
-          if (this.slots.every((s) => s.failedStarts >= MAX_FAILED_STARTS)) {
-            this.options.onBroken(`no worker of bank ${this.options.bankId} could be started: ${this.lastStartError}`);
-          }
-          return;
+        if (slot.everReady) {
+          this.options.onReplaced(worker);
+        } else {
+          slot.everReady = true;
+          this.options.onReady(worker);
         }
-        this.respawn(worker);
       },
+      (error: Error) => this.startFailed(worker, error),
     );
+  }
+
+  /** A start failed: try again, or give the slot up after MAX_FAILED_STARTS in a row. */
+  private startFailed(worker: number, error: Error): void {
+    if (this.terminated) return;
+    const slot = this.slots[worker]!;
+    this.lastStartError = error.message;
+    slot.failedStarts++;
+    if (slot.failedStarts >= MAX_FAILED_STARTS) {
+      slot.handle = undefined;
+      if (this.slots.every((s) => s.failedStarts >= MAX_FAILED_STARTS)) {
+        this.options.onBroken(`no worker of bank ${this.options.bankId} could be started: ${this.lastStartError}`);
+      }
+      return;
+    }
+    this.respawn(worker);
   }
 }

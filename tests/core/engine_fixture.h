@@ -73,6 +73,7 @@ struct BankOptions {
   int concurrency = 0;
   int prefetch = 0;
   std::optional<std::int64_t> default_timeout_ms;
+  std::vector<std::int32_t> starting;  ///< workers not ready yet (BankConfig::starting)
 };
 
 struct ScriptHarness {
@@ -105,6 +106,7 @@ struct ScriptHarness {
         manifest_with(std::move(actions), options.max_concurrent, options.default_timeout_ms);
     b.concurrency = options.concurrency;
     b.prefetch = options.prefetch;
+    b.starting = options.starting;
     std::uint32_t index = engine->register_bank(b);
     pump();
     return index;

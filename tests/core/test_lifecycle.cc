@@ -611,6 +611,52 @@ TEST_CASE("a lost worker fails its started attempts and requeues the unstarted o
   CHECK(std::count(states.begin(), states.end(), WorkerState::REPLACED) == 1);
 }
 
+TEST_CASE("a worker still starting takes no work until it has started",
+          "[lifecycle][start-up]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.workers = 3;
+  options.starting = {1, 2};
+  auto bank = h.bank("b", {{"t"}}, options);
+  RequestId first = h.submit("t");
+  RequestId second = h.submit("t");
+  // Only worker 0 takes work; the second request waits for it.
+  Dispatch d = h.take();
+  CHECK(d.request == first);
+  CHECK(d.worker == 0);
+  CHECK(h.open_count() == 0);
+  auto status = h.engine->worker_status();
+  CHECK(status[0].alive);
+  CHECK_FALSE(status[1].alive);
+  CHECK_FALSE(status[2].alive);
+
+  h.engine->worker_started(bank, 2);
+  Dispatch joined = h.take();
+  CHECK(joined.request == second);
+  CHECK(joined.worker == 2);
+  // A first start is not a replacement: no restart counted, no 'replaced' event.
+  CHECK(h.engine->worker_status()[2].restarts == 0);
+  CHECK(std::none_of(h.events.begin(), h.events.end(), [](const Event& e) {
+    return e.type == EventType::WORKER_STATUS && e.state == static_cast<std::uint8_t>(WorkerState::REPLACED);
+  }));
+  h.finish(d);
+  h.finish(joined);
+  CHECK(h.status(second) == RequestStatus::COMPLETED);
+}
+
+TEST_CASE("starting workers must be script workers of the bank", "[lifecycle][start-up]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.workers = 2;
+  options.starting = {2};
+  CHECK(code_of([&] { h.bank("b", {{"t"}}, options); }) == ErrorCode::INVALID_ARGUMENT);
+  options.starting = {-1};
+  CHECK(code_of([&] { h.bank("b", {{"t"}}, options); }) == ErrorCode::INVALID_ARGUMENT);
+  options.starting = {1};
+  auto bank = h.bank("b", {{"t"}}, options);
+  CHECK(code_of([&] { h.engine->worker_started(bank, 5); }) == ErrorCode::INVALID_ARGUMENT);
+}
+
 TEST_CASE("a started attempt on a lost worker is retried when allowed",
           "[lifecycle][worker-lost]") {
   EngineConfig config;

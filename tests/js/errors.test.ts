@@ -79,6 +79,45 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     expect(echoed).toEqual({ own: 1 });
   });
 
+  // Plain data crosses to the core as JSON text (js/src/params-text.ts, read back by
+  // bindings/shared/json_text.cc); what a native action receives must not change with it.
+  it('gives a native action plain data exactly: escapes, surrogate pairs, numbers, nesting', async () => {
+    const params = {
+      text: 'quote " backslash \\ slash / newline \n tab \t bell \u0007 nul \u0000 end',
+      unicode: 'é 名前 😀 \u2028',
+      ['key "with" \\ escapes 😀']: true,
+      numbers: [0, -1, 1.5, -2.25, 1e21, 1e-7, 2 ** 53 - 1, -(2 ** 53), 2 ** 60, Number.MAX_VALUE, 5e-324, 123456789012345, 1234567890123456],
+      notFinite: [NaN, Infinity, -Infinity],
+      nested: { deep: [[[{ x: [] }]], {}], empty: '' },
+      flags: [true, false, null],
+      holes: [1, undefined, 3],
+      skipped: undefined,
+    };
+    await expect(manager.submitRequest('echo', params)).resolves.toEqual(JSON.parse(JSON.stringify(params)));
+    const deepest = { d: JSON.parse('['.repeat(64) + ']'.repeat(64)) }; // 64 levels below params
+    await expect(manager.submitRequest('echo', deepest)).resolves.toEqual(deepest);
+  });
+
+  it('keeps what is not plain data crossing as before (the addon: bytes, own fields, U+FFFD)', async () => {
+    if (backend.name !== 'node-addon') return; // the wasm builds encode params with JSON.stringify
+    const echoed = (await manager.submitRequest('echo', {
+      bytes: new Uint8Array([1, 2, 3]),
+      when: new Date(0),
+      lone: 'a\ud800b\udc00c',
+      ['key\ud800']: 1,
+    })) as Record<string, unknown>;
+    expect([...(echoed.bytes as Uint8Array)]).toEqual([1, 2, 3]);
+    expect(echoed.when).toEqual({});
+    expect(echoed.lone).toBe('a\ufffdb\ufffdc');
+    expect(echoed['key\ufffd']).toBe(1);
+    // The same lone surrogates in plain data (the JSON text path) read the same way.
+    await expect(manager.submitRequest('echo', { lone: 'a\ud800b\udc00c\ud83d', ['key\ud800']: 1 })).resolves.toEqual({
+      lone: 'a\ufffdb\ufffdc\ufffd',
+      ['key\ufffd']: 1,
+    });
+    await expect(manager.submitRequest('echo', { d: JSON.parse('['.repeat(65) + ']'.repeat(65)) })).rejects.toThrow(/nested deeper than 64 levels/);
+  });
+
   it('rejects params that are not a plain object or an array, naming what they are', async () => {
     class Point {
       x = 1;

@@ -1,14 +1,16 @@
 // The Node script host on real worker_threads: start-up, a round trip, and every way a
 // worker can end, each reported once.
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { WorkerMessage } from '../../dist/cjs/protocol.js';
+import { WORKER_SCRIPT_KEY, type WorkerMessage } from '../../dist/cjs/protocol.js';
 import { spawnScriptWorker } from '../../dist/cjs/node/script-host.js';
 import { quiet, spawn, started } from './spawn-worker.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const bootFile = fileURLToPath(new URL('../../dist/cjs/node/worker-boot.js', import.meta.url));
 
 afterEach(async () => {
   await Promise.all(started.splice(0).map((h) => h.terminate()));
@@ -71,6 +73,26 @@ describe('script host on worker_threads', () => {
     expect(error.message).toContain('this script fails while loading');
     await quiet();
     expect(w.exits).toHaveLength(1);
+  });
+
+  it('loads a script with top-level await once, through import()', async () => {
+    const w = spawn(fixture('host-awaits-at-load.mjs'));
+    await expect(w.handle.ready).resolves.toEqual(['triple', 'loads']);
+    expect((await w.run(1, 'triple', { n: 5 })).value).toBe(15);
+    expect((await w.run(2, 'loads')).value).toBe(1);
+  });
+
+  it('ends a worker whose script throws after a top-level await, even under --unhandled-rejections=warn', async () => {
+    for (const execArgv of [[], ['--unhandled-rejections=warn']]) {
+      // The boot file as spawnScriptWorker starts it, with the flag workers would inherit.
+      const worker = new Worker(bootFile, { workerData: { [WORKER_SCRIPT_KEY]: fileURLToPath(fixture('host-awaits-then-throws.mjs')) }, execArgv, stderr: true });
+      const error = await new Promise<Error | undefined>((resolve) => {
+        worker.on('error', resolve);
+        worker.on('exit', () => resolve(undefined));
+      });
+      expect(error?.message).toBe('this script fails after awaiting');
+      await worker.terminate();
+    }
   });
 
   it('reports a script that exits while loading once, with its exit code', async () => {

@@ -57,6 +57,24 @@ await manager.shutdown();
     expect(out).toEqual({ greeting: 'hello esm', sum: { result: 10 }, code: 'E_UNKNOWN_TASK', isError: true });
   });
 
+  // Node without require(esm) (before 20.19 and 22.12, or with the flag below) takes the
+  // "import" entries (dist/esm/compat) and loads worker scripts with import() instead.
+  it('works where Node cannot require ES modules', () => {
+    writeFileSync(
+      join(project, 'app-compat.mjs'),
+      `import { createRequire } from 'node:module';
+import { createWorkerManager, ThreadbankError } from 'threadbank';
+const manager = await createWorkerManager({ banks: [{ bankId: 'script', script: new URL('./worker.mjs', import.meta.url), workerCount: 2 }] });
+const greetings = await Promise.all([1, 2, 3, 4].map((n) => manager.submitRequest('greet', { name: 'compat ' + n })));
+const sameClass = createRequire(import.meta.url)('threadbank').ThreadbankError === ThreadbankError;
+console.log(JSON.stringify({ greetings, sameClass }));
+await manager.shutdown();
+`,
+    );
+    const out = JSON.parse(run('node', ['--no-experimental-require-module', 'app-compat.mjs'], project));
+    expect(out).toEqual({ greetings: ['hello compat 1', 'hello compat 2', 'hello compat 3', 'hello compat 4'], sameClass: true });
+  });
+
   it('works from CommonJS, sharing one module state with ESM', () => {
     writeFileSync(
       join(project, 'app.cjs'),

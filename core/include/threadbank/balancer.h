@@ -18,7 +18,7 @@ bool balance_strategy_from_name(const std::string& name, BalanceStrategy* out) n
 struct WorkerSlot {
   int inflight = 0;   ///< attempts assigned and not yet finished
   int capacity = 1;   ///< most attempts this worker may hold at once
-  bool alive = true;  ///< false while a lost worker is being replaced
+  bool alive = true;  ///< false while the worker starts, or is replaced after a loss
   bool has_room() const noexcept { return alive && inflight < capacity; }
 };
 

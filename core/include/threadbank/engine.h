@@ -68,6 +68,9 @@ struct BankConfig {
   /// (see prefetch.h).
   int prefetch = 0;
   int concurrency = 0;  ///< limit on in-flight attempts; 0 = workers * per-worker capacity
+  /// Script workers still starting: they take no work until Engine::worker_started(), so a
+  /// bank can take requests as soon as its first worker is ready.
+  std::vector<std::int32_t> starting;
 };
 
 struct SubmitSpec {
@@ -162,6 +165,9 @@ class Engine {
                    const std::string& message,
                    const std::vector<AttemptRef>* running = nullptr);
   void worker_replaced(std::uint32_t bank, std::int32_t worker);
+  /// @brief A worker listed in BankConfig::starting is ready and takes work from now on.
+  /// Once only; a worker that never starts stays out of the rotation like a lost one.
+  void worker_started(std::uint32_t bank, std::int32_t worker);
 
   /// @brief Fires due timeouts and retries. Returns the next deadline (ns) or -1.
   std::int64_t tick();

@@ -25,6 +25,7 @@ interface WasmEngineHandle {
   /** `running`: JSON [[id, attempt], ...], or '' when not known. */
   workerLost(bank: number, worker: number, code: number, message: string, running: string): void;
   workerReplaced(bank: number, worker: number): void;
+  workerStarted(bank: number, worker: number): void;
   bankCommand(bank: string, command: string): void;
   setConcurrency(bank: string, limit: number): void;
   drain(): string;
@@ -147,8 +148,9 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.call(() => this.handle.registerTask(task, bank, action));
     }
     submit(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
-      let text = '';
-      if (params !== undefined) {
+      // Plain data arrives as JSON text already (see params-text.ts).
+      let text = typeof params === 'string' ? params : '';
+      if (params !== undefined && typeof params !== 'string') {
         try {
           text = JSON.stringify(params, rejectUncloneable) ?? '';
         } catch (error) {
@@ -178,6 +180,10 @@ export function wasmCore(module: WasmModule): CoreModule {
     }
     workerReplaced(bank: number, worker: number): void {
       this.call(() => this.handle.workerReplaced(bank, worker));
+      this.afterWork();
+    }
+    workerStarted(bank: number, worker: number): void {
+      this.call(() => this.handle.workerStarted(bank, worker));
       this.afterWork();
     }
     bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void {
