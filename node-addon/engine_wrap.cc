@@ -40,6 +40,9 @@ ErrorCode code_at(const Napi::Value& v) {
   return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
 }
 
+/// Numbers per submit in submitMany's `numbers`: priority, timeoutMs, retries, payloadBytes.
+constexpr std::size_t SUBMIT_NUMBERS = 4;
+
 }  // namespace
 
 Napi::Function EngineWrap::define(Napi::Env env) {
@@ -48,6 +51,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                          InstanceMethod("registerBank", &EngineWrap::register_bank),
                          InstanceMethod("registerTask", &EngineWrap::register_task),
                          InstanceMethod("submit", &EngineWrap::submit),
+                         InstanceMethod("submitMany", &EngineWrap::submit_many),
                          InstanceMethod("cancel", &EngineWrap::cancel),
                          InstanceMethod("started", &EngineWrap::started),
                          InstanceMethod("completeBatch", &EngineWrap::complete_batch),
@@ -167,6 +171,79 @@ Napi::Value EngineWrap::submit(const Napi::CallbackInfo& info) {
     if (info[7].IsNumber()) spec.payload_bytes = static_cast<std::size_t>(info[7].As<Napi::Number>().Int64Value());
     RequestId id = engine(env).submit(std::move(spec));
     return Napi::Number::New(env, static_cast<double>(id));
+  });
+}
+
+// submitMany(tasks[], params[], numbers, clients[] | undefined, banks[] | undefined, ids)
+// Several submits in one crossing and one lock (per slice). `numbers` (Float64Array) holds
+// priority, timeoutMs, retries and payloadBytes of each, as submit() takes them; the id of
+// each accepted one is written to `ids` (Float64Array), 0 for a refused one. Returns null
+// when all were accepted, else an array holding the error of each refused one at its index.
+Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto tasks = info[0].As<Napi::Array>();
+    auto params = info[1].As<Napi::Array>();
+    auto numbers = info[2].As<Napi::Float64Array>();
+    std::optional<Napi::Array> clients = info[3].IsArray() ? std::optional(info[3].As<Napi::Array>()) : std::nullopt;
+    std::optional<Napi::Array> banks = info[4].IsArray() ? std::optional(info[4].As<Napi::Array>()) : std::nullopt;
+    auto ids = info[5].As<Napi::Float64Array>();
+    const std::uint32_t count = tasks.Length();
+    if (numbers.ElementLength() < std::size_t{count} * SUBMIT_NUMBERS || ids.ElementLength() < count) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, "expected room for " + std::to_string(count) + " submits in numbers and ids");
+    }
+    // Params are converted here, on the JS thread, before the core's lock is taken. A
+    // submit whose params cannot cross is refused on its own; `at` maps the others.
+    std::vector<SubmitSpec> specs;
+    std::vector<std::uint32_t> at;
+    specs.reserve(count);
+    at.reserve(count);
+    Napi::Array errors;
+    auto refuse = [&](std::uint32_t i, Napi::Value error) {
+      if (errors.IsEmpty()) errors = Napi::Array::New(env, count);
+      errors.Set(i, error);
+      ids[i] = 0;
+    };
+    for (std::uint32_t i = 0; i < count; ++i) {
+      SubmitSpec spec;
+      spec.task = utf8_text(tasks.Get(i));
+      const double* n = numbers.Data() + std::size_t{i} * SUBMIT_NUMBERS;
+      spec.priority = static_cast<int>(n[0]);
+      if (n[1] >= 0) spec.timeout_ms = static_cast<std::int64_t>(n[1]);
+      if (n[2] >= 0) spec.retries = static_cast<int>(n[2]);
+      spec.payload_bytes = static_cast<std::size_t>(n[3]);
+      if (clients) {
+        Napi::Value client = clients->Get(i);
+        if (client.IsString()) spec.client = utf8_text(client);
+      }
+      if (banks) {
+        Napi::Value bank = banks->Get(i);
+        if (bank.IsString()) spec.bank = utf8_text(bank);
+      }
+      Napi::Value value = params.Get(i);
+      try {
+        if (!value.IsUndefined()) spec.params = params_from(value);
+      } catch (const Error& error) {
+        refuse(i, to_js_error(env, error).Value());
+        continue;
+      } catch (const Napi::Error& error) {
+        refuse(i, error.Value());  // a getter threw: the caller gets what it threw
+        continue;
+      }
+      specs.push_back(std::move(spec));
+      at.push_back(i);
+    }
+    std::vector<Admission> admitted;
+    engine(env).submit_many(specs, admitted);
+    for (std::size_t k = 0; k < admitted.size(); ++k) {
+      const Admission& a = admitted[k];
+      if (a.error == ErrorCode::OK) {
+        ids[at[k]] = static_cast<double>(a.id);
+      } else {
+        refuse(at[k], to_js_error(env, Error(a.error, a.message)).Value());
+      }
+    }
+    return errors.IsEmpty() ? env.Null() : Napi::Value(errors);
   });
 }
 

@@ -420,6 +420,116 @@ struct Engine::Impl {
     }
   }
 
+  // Accepts one request (the caller holds the lock) or throws Error, counting the refusal.
+  RequestId admit(SubmitSpec& spec, Effects& fx) {
+    auto reject = [&](ErrorCode code, const std::string& message) -> Error {
+      ++counters.rejected;
+      return Error(code, message);
+    };
+    if (spec.priority < MIN_PRIORITY || spec.priority > MAX_PRIORITY) {
+      throw reject(ErrorCode::INVALID_ARGUMENT, "expected an integer priority from 0 to 10 but received " +
+                                                    std::to_string(spec.priority));
+    }
+    if (spec.timeout_ms && (*spec.timeout_ms < 0 || *spec.timeout_ms > MAX_TIMEOUT_MS)) {
+      throw reject(ErrorCode::INVALID_ARGUMENT, "expected a timeout from 0 to 9.2e12 ms but received " +
+                                                    std::to_string(*spec.timeout_ms));
+    }
+    if (spec.retries && (*spec.retries < 0 || *spec.retries > MAX_RETRIES)) {
+      throw reject(ErrorCode::INVALID_ARGUMENT, "expected retries from 0 to 100 but received " +
+                                                    std::to_string(*spec.retries));
+    }
+    if (shutting_down) {
+      throw reject(ErrorCode::SHUTTING_DOWN, "the manager is shutting down and takes no new requests");
+    }
+    if (config.max_payload_bytes > 0 && spec.payload_bytes > config.max_payload_bytes) {
+      throw reject(ErrorCode::PAYLOAD_TOO_LARGE,
+                   "expected params of at most " + std::to_string(config.max_payload_bytes) +
+                       " bytes but received " + std::to_string(spec.payload_bytes));
+    }
+    // Route: the pinned bank, or the least loaded bank that serves the task.
+    auto task_id = tasks.find(spec.task);
+    auto found = task_id ? routes.find(*task_id) : routes.end();
+    if (found == routes.end()) {
+      throw reject(ErrorCode::UNKNOWN_TASK, "expected a task some bank can run but received \"" +
+                                                spec.task + "\"");
+    }
+    const std::pair<std::uint32_t, std::uint16_t>* chosen = nullptr;
+    double best_load = 0;
+    bool saw_draining = false;
+    for (const auto& route : found->second) {
+      const BankRuntime& bank = *banks[route.first];
+      if (!spec.bank.empty() && bank.id != spec.bank) continue;
+      if (bank.status == BankStatus::DRAINING || bank.status == BankStatus::STOPPED) {
+        saw_draining = true;
+        continue;
+      }
+      double load = static_cast<double>(bank.pending + static_cast<std::size_t>(bank.inflight)) /
+                    static_cast<double>(bank.capacity());
+      if (chosen == nullptr || load < best_load) {
+        chosen = &route;
+        best_load = load;
+      }
+    }
+    if (chosen == nullptr) {
+      if (saw_draining) {
+        throw reject(ErrorCode::SHUTTING_DOWN, "every bank that runs \"" + spec.task +
+                                                   "\" is draining or stopped");
+      }
+      if (bank_index.count(spec.bank) == 0) {
+        throw reject(ErrorCode::UNKNOWN_BANK, "expected a registered bank id but received \"" +
+                                                  spec.bank + "\"");
+      }
+      throw reject(ErrorCode::UNKNOWN_TASK, "bank \"" + spec.bank + "\" cannot run task \"" +
+                                                spec.task + "\"");
+    }
+    BankRuntime& bank = *banks[chosen->first];
+    const ActionSpec& action = bank.manifest.actions[chosen->second];
+    if (spec.params) {
+      try {
+        validate_params(action, *spec.params);
+      } catch (const Error& error) {
+        throw reject(error.code(), error.what());
+      }
+    } else if (bank.kind == BankKind::NATIVE && !action.parameters.empty()) {
+      validate_params(action, nlohmann::json::object());  // names the first required param
+    }
+    if (config.max_queue > 0 && pending_total >= config.max_queue) {
+      queue_was_full = true;
+      throw reject(ErrorCode::QUEUE_FULL, "expected room in the queue but it holds " +
+                                              std::to_string(pending_total) + " of " +
+                                              std::to_string(config.max_queue) + " requests");
+    }
+
+    std::int64_t now = clock->now_ns();
+    RequestId id = next_id++;
+    StoredRequest& s = store.insert(id);
+    RequestRecord& r = s.record;
+    r.task = *task_id;
+    r.bank = chosen->first;
+    r.action = chosen->second;
+    r.client = clients.intern(spec.client);
+    r.priority = static_cast<std::int8_t>(spec.priority);
+    int retries = spec.retries ? *spec.retries : (action.retryable ? config.default_retries : 0);
+    r.max_attempts = static_cast<std::uint8_t>(1 + std::clamp(retries, 0, MAX_RETRIES));
+    r.timeout_ns = spec.timeout_ms ? *spec.timeout_ms * NS_PER_MS : bank.action_timeout_ns[r.action];
+    r.at_ns[idx(RequestStatus::PENDING)] = now;
+    r.submitted_ns = now;
+    if (bank.kind == BankKind::NATIVE) {
+      s.params = std::make_shared<const nlohmann::json>(
+          spec.params ? std::move(*spec.params) : nlohmann::json::object());
+    }
+    ++counters.total_requests;
+    ++live;
+    ++pending_total;
+    enqueue(s, now, false);
+    // Reaching the bound arms the drain event as a rejection does: waiting callers (the
+    // JS layer's 'wait' mode) may have seen the queue full.
+    if (config.max_queue > 0 && pending_total >= config.max_queue) queue_was_full = true;
+    emit_request(fx, EventType::REQUEST_SUBMITTED, r, now);
+    pump(chosen->first, now, fx);
+    return id;
+  }
+
   void pump_all(std::int64_t now, Effects& fx) {
     for (std::uint32_t b = 0; b < banks.size(); ++b) pump(b, now, fx);
   }
@@ -731,133 +841,52 @@ std::string Engine::bank_id(std::uint32_t bank) const {
 
 RequestId Engine::submit(SubmitSpec spec) {
   auto& m = *impl_;
-  // Argument checks that need no shared state happen before taking the lock.
-  if (spec.priority < MIN_PRIORITY || spec.priority > MAX_PRIORITY) {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    ++m.counters.rejected;
-    throw Error(ErrorCode::INVALID_ARGUMENT, "expected an integer priority from 0 to 10 but received " +
-                                                 std::to_string(spec.priority));
-  }
-  if (spec.timeout_ms && (*spec.timeout_ms < 0 || *spec.timeout_ms > MAX_TIMEOUT_MS)) {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    ++m.counters.rejected;
-    throw Error(ErrorCode::INVALID_ARGUMENT, "expected a timeout from 0 to 9.2e12 ms but received " +
-                                                 std::to_string(*spec.timeout_ms));
-  }
-  if (spec.retries && (*spec.retries < 0 || *spec.retries > MAX_RETRIES)) {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    ++m.counters.rejected;
-    throw Error(ErrorCode::INVALID_ARGUMENT, "expected retries from 0 to 100 but received " +
-                                                 std::to_string(*spec.retries));
-  }
-
   Impl::Effects fx;
   fx.defer_native_wakes = m.config.defer_native_wakes;
   RequestId id = NO_REQUEST;
   {
-    std::unique_lock<std::mutex> lock(m.mutex);
-    auto reject = [&](ErrorCode code, const std::string& message) -> Error {
-      ++m.counters.rejected;
-      return Error(code, message);
-    };
-    if (m.shutting_down) {
-      throw reject(ErrorCode::SHUTTING_DOWN, "the manager is shutting down and takes no new requests");
-    }
-    if (m.config.max_payload_bytes > 0 && spec.payload_bytes > m.config.max_payload_bytes) {
-      throw reject(ErrorCode::PAYLOAD_TOO_LARGE,
-                   "expected params of at most " + std::to_string(m.config.max_payload_bytes) +
-                       " bytes but received " + std::to_string(spec.payload_bytes));
-    }
-    // Route: the pinned bank, or the least loaded bank that serves the task.
-    auto task_id = m.tasks.find(spec.task);
-    auto routes = task_id ? m.routes.find(*task_id) : m.routes.end();
-    if (routes == m.routes.end()) {
-      throw reject(ErrorCode::UNKNOWN_TASK, "expected a task some bank can run but received \"" +
-                                                spec.task + "\"");
-    }
-    const std::pair<std::uint32_t, std::uint16_t>* chosen = nullptr;
-    double best_load = 0;
-    bool saw_draining = false;
-    for (const auto& route : routes->second) {
-      const BankRuntime& bank = *m.banks[route.first];
-      if (!spec.bank.empty() && bank.id != spec.bank) continue;
-      if (bank.status == BankStatus::DRAINING || bank.status == BankStatus::STOPPED) {
-        saw_draining = true;
-        continue;
-      }
-      double load = static_cast<double>(bank.pending + static_cast<std::size_t>(bank.inflight)) /
-                    static_cast<double>(bank.capacity());
-      if (chosen == nullptr || load < best_load) {
-        chosen = &route;
-        best_load = load;
-      }
-    }
-    if (chosen == nullptr) {
-      if (saw_draining) {
-        throw reject(ErrorCode::SHUTTING_DOWN, "every bank that runs \"" + spec.task +
-                                                   "\" is draining or stopped");
-      }
-      if (m.bank_index.count(spec.bank) == 0) {
-        throw reject(ErrorCode::UNKNOWN_BANK, "expected a registered bank id but received \"" +
-                                                  spec.bank + "\"");
-      }
-      throw reject(ErrorCode::UNKNOWN_TASK, "bank \"" + spec.bank + "\" cannot run task \"" +
-                                                spec.task + "\"");
-    }
-    BankRuntime& bank = *m.banks[chosen->first];
-    const ActionSpec& action = bank.manifest.actions[chosen->second];
-    if (spec.params) {
-      try {
-        validate_params(action, *spec.params);
-      } catch (const Error& error) {
-        throw reject(error.code(), error.what());
-      }
-    } else if (bank.kind == BankKind::NATIVE && !action.parameters.empty()) {
-      validate_params(action, nlohmann::json::object());  // names the first required param
-    }
-    if (m.config.max_queue > 0 && m.pending_total >= m.config.max_queue) {
-      m.queue_was_full = true;
-      throw reject(ErrorCode::QUEUE_FULL, "expected room in the queue but it holds " +
-                                              std::to_string(m.pending_total) + " of " +
-                                              std::to_string(m.config.max_queue) + " requests");
-    }
-
-    std::int64_t now = m.clock->now_ns();
-    id = m.next_id++;
-    StoredRequest& s = m.store.insert(id);
-    RequestRecord& r = s.record;
-    r.task = *task_id;
-    r.bank = chosen->first;
-    r.action = chosen->second;
-    r.client = m.clients.intern(spec.client);
-    r.priority = static_cast<std::int8_t>(spec.priority);
-    int retries = spec.retries ? *spec.retries : (action.retryable ? m.config.default_retries : 0);
-    r.max_attempts = static_cast<std::uint8_t>(1 + std::clamp(retries, 0, MAX_RETRIES));
-    r.timeout_ns = spec.timeout_ms ? *spec.timeout_ms * NS_PER_MS : bank.action_timeout_ns[r.action];
-    r.at_ns[idx(RequestStatus::PENDING)] = now;
-    r.submitted_ns = now;
-    if (bank.kind == BankKind::NATIVE) {
-      s.params = std::make_shared<const nlohmann::json>(
-          spec.params ? std::move(*spec.params) : nlohmann::json::object());
-    }
-    ++m.counters.total_requests;
-    ++m.live;
-    ++m.pending_total;
-    m.enqueue(s, now, false);
-    // Reaching the bound arms the drain event as a rejection does: waiting callers (the
-    // JS layer's 'wait' mode) may have seen the queue full.
-    if (m.config.max_queue > 0 && m.pending_total >= m.config.max_queue) m.queue_was_full = true;
-    m.emit_request(fx, EventType::REQUEST_SUBMITTED, r, now);
-    m.pump(chosen->first, now, fx);
+    std::lock_guard<std::mutex> lock(m.mutex);
+    id = m.admit(spec, fx);
   }
   m.apply(fx);
+  after_submits(1);
+  return id;
+}
+
+void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out) {
+  auto& m = *impl_;
+  out.assign(specs.size(), Admission{});
+  // One lock (and one round of effects) per slice rather than per request; slices keep a
+  // long batch from holding off the threads that report results.
+  constexpr std::size_t SLICE = 64;
+  for (std::size_t begin = 0; begin < specs.size(); begin += SLICE) {
+    std::size_t end = std::min(specs.size(), begin + SLICE);
+    Impl::Effects fx;
+    fx.defer_native_wakes = m.config.defer_native_wakes;
+    {
+      std::lock_guard<std::mutex> lock(m.mutex);
+      for (std::size_t i = begin; i < end; ++i) {
+        try {
+          out[i].id = m.admit(specs[i], fx);
+        } catch (const Error& error) {
+          out[i].error = error.code();
+          out[i].message = error.what();
+        }
+      }
+    }
+    m.apply(fx);
+    after_submits(end - begin);
+  }
+}
+
+void Engine::after_submits(std::size_t count) {
+  auto& m = *impl_;
   // A long synchronous run of submits must not keep native threads asleep until the host's
   // flush: every DEFERRED_SUBMIT_LIMIT submits, owed wakes are paid on the spot.
-  if (fx.defer_native_wakes && m.native_wakes_owed.load(std::memory_order_relaxed) &&
-      m.submits_while_owed.fetch_add(1, std::memory_order_relaxed) + 1 >= DEFERRED_SUBMIT_LIMIT) {
+  if (m.config.defer_native_wakes && m.native_wakes_owed.load(std::memory_order_relaxed) &&
+      m.submits_while_owed.fetch_add(static_cast<std::uint32_t>(count), std::memory_order_relaxed) + count >= DEFERRED_SUBMIT_LIMIT) {
     wake_native();
   }
-  return id;
 }
 
 bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) {

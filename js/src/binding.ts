@@ -62,6 +62,19 @@ export interface NativeEngine {
     bankId: string | undefined,
     payloadBytes: number,
   ): number;
+  /**
+   * Several submits in one call, in order (see submit-batch.ts). `numbers` holds priority,
+   * timeoutMs, retries and payloadBytes of each; each accepted id is written to `ids`.
+   * Returns null when all were accepted, else the error of each refused one at its index.
+   */
+  submitMany(
+    tasks: string[],
+    params: unknown[],
+    numbers: Float64Array,
+    clientIds: (string | undefined)[] | undefined,
+    bankIds: (string | undefined)[] | undefined,
+    ids: Float64Array,
+  ): (unknown | undefined)[] | null;
   cancel(id: number, code?: number, message?: string): boolean;
   started(ids: number[], attempts: number[]): void;
   /** `runMs`: how long each handler ran as its worker timed it, -1 when unknown. */

@@ -9,6 +9,7 @@ import { EventHub } from './events.js';
 import { paramsText } from './params-text.js';
 import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
 import { ScriptBank } from './script-bank.js';
+import { SubmitBatch } from './submit-batch.js';
 import type { ScriptHost } from './script-host.js';
 import type {
   BalanceReport,
@@ -91,6 +92,12 @@ interface Job {
   callerStack: Error | undefined;
 }
 
+/** A job's params as the core takes them (see coreParams). */
+interface CoreParams {
+  params: unknown;
+  payloadBytes: number;
+}
+
 interface Parked {
   job: Job;
   settle: Settle;
@@ -111,6 +118,8 @@ export class WorkerManager {
   private readonly pending = new Map<number, Pending>();
   /** Submissions waiting for room in the queue (queueFullBehavior: 'wait'), in order. */
   private readonly parked: Parked[] = [];
+  /** Submissions accepted by submitRequest, handed to the core together on the next flush. */
+  private readonly outgoing = new SubmitBatch<{ job: Job; settle: Settle }>();
   private readonly routes = new Map<string, TaskRoute>();
   private readonly bankIds: string[] = [];
   private readonly scriptBanks = new Map<number, ScriptBank>();
@@ -299,31 +308,54 @@ export class WorkerManager {
         this.park(job, settle);
         return;
       }
+      let crossing: CoreParams;
       try {
-        this.track(this.submitToCore(job), job, settle);
+        crossing = this.coreParams(job);
       } catch (error) {
-        const wrapped = fromBindingError(error, { callerStack });
-        if (wrapped.code === 'E_QUEUE_FULL' && this.options.queueFullBehavior === 'wait') this.park(job, settle);
-        else reject(wrapped);
+        reject(withStack(error, callerStack));
+        return;
       }
+      // Handed to the core with the others of this turn, on the flush scheduled here.
+      const { options } = job;
+      this.outgoing.add({ job, settle }, taskId, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
+      this.scheduleFlush();
     });
     return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
 
-  private submitToCore(job: Job): number {
-    const { taskId, params, options } = job;
+  /** What of a job's params the core takes; throws E_INVALID_PARAMS for params it cannot. */
+  private coreParams(job: Job): CoreParams {
+    const { taskId, params } = job;
     const route = this.routes.get(taskId);
     const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
     // Only native actions and declared parameters need the params in the core.
-    let coreParams: unknown;
-    if (route?.needsParams === true) {
-      const value: unknown = params === undefined ? {} : params;
-      if (!isPlainObject(value) && !Array.isArray(value)) {
-        throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(value)}`);
-      }
-      coreParams = paramsText(value as object) ?? value;
+    if (route?.needsParams !== true) return { params: undefined, payloadBytes };
+    const value: unknown = params === undefined ? {} : params;
+    if (!isPlainObject(value) && !Array.isArray(value)) {
+      throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(value)}`);
     }
-    return this.engine.submit(taskId, coreParams, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
+    return { params: paramsText(value as object) ?? value, payloadBytes };
+  }
+
+  /** Submits one job on its own (a parked one: it waited for room in the queue). */
+  private submitToCore(job: Job): number {
+    const { params, payloadBytes } = this.coreParams(job);
+    const { options } = job;
+    return this.engine.submit(job.taskId, params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
+  }
+
+  /** Hands the submissions gathered since the last flush to the core, in order. */
+  private submitQueued(): void {
+    if (this.outgoing.size === 0) return;
+    this.outgoing.submit(
+      this.engine,
+      ({ job, settle }, id) => this.track(id, job, settle),
+      ({ job, settle }, error) => {
+        const wrapped = fromBindingError(error, { callerStack: job.callerStack });
+        if (wrapped.code === 'E_QUEUE_FULL' && this.options.queueFullBehavior === 'wait') this.park(job, settle);
+        else settle.reject(wrapped);
+      },
+    );
   }
 
   /** Keeps the JS side of an accepted request until the core settles it. */
@@ -345,14 +377,16 @@ export class WorkerManager {
       value: undefined,
       error: undefined,
     };
+    this.pending.set(id, entry);
     if (signal) {
       entry.onAbort = () => {
         this.engine.cancel(id, this.code('E_CANCELLED'), 'aborted by its AbortSignal');
         this.flush();
       };
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      // Aborted between submitRequest and this turn's flush: cancelled at once.
+      if (signal.aborted) queueMicrotask(entry.onAbort);
+      else signal.addEventListener('abort', entry.onAbort, { once: true });
     }
-    this.pending.set(id, entry);
     this.updateRef();
     this.scheduleFlush();
   }
@@ -480,6 +514,9 @@ export class WorkerManager {
     if (this.closing) return this.closing;
     const drain = options.drain ?? true;
     this.closing = (async () => {
+      // Submitted before the shutdown: the core takes them first (a full queue parks them,
+      // and parked ones are refused just below).
+      this.submitQueued();
       for (const { job, settle, onAbort } of this.parked.splice(0)) {
         if (onAbort) job.options.signal?.removeEventListener('abort', onAbort);
         settle.reject(new ThreadbankError('E_SHUTTING_DOWN', `Request for ${job.taskId} was waiting for room in the queue when the manager shut down`, { callerStack: job.callerStack }));
@@ -509,6 +546,8 @@ export class WorkerManager {
 
   private call<T>(body: () => T): T {
     try {
+      // Whatever the caller asks next sees its earlier submissions.
+      this.submitQueued();
       return body();
     } catch (error) {
       throw fromBindingError(error);
@@ -531,6 +570,7 @@ export class WorkerManager {
   /** Takes everything the core has for us, now. */
   private flush(): void {
     if (this.closed) return;
+    this.submitQueued();
     // Submits since the last flush left their native workers asleep: one wake for the lot.
     this.engine.wakeNative();
     for (;;) {

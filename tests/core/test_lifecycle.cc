@@ -611,13 +611,57 @@ TEST_CASE("a lost worker fails its started attempts and requeues the unstarted o
   CHECK(std::count(states.begin(), states.end(), WorkerState::REPLACED) == 1);
 }
 
+TEST_CASE("submit_many takes each submit in order and refuses only the bad ones",
+          "[lifecycle][submit]") {
+  EngineConfig config;
+  config.max_queue = 3;
+  ScriptHarness h(config);
+  h.bank("b", {action("t")});
+  h.engine->pause_bank("b");  // everything stays pending, so the queue bound is reached
+  std::vector<SubmitSpec> specs{task_spec("t"), task_spec("nope"), task_spec("t", 11),
+                                task_spec("t"), task_spec("t"), task_spec("t")};
+  std::vector<Admission> out;
+  h.engine->submit_many(specs, out);
+  REQUIRE(out.size() == specs.size());
+  CHECK(out[0].error == ErrorCode::OK);
+  CHECK(out[1].error == ErrorCode::UNKNOWN_TASK);
+  CHECK(out[1].message.find("nope") != std::string::npos);
+  CHECK(out[2].error == ErrorCode::INVALID_ARGUMENT);
+  CHECK(out[3].error == ErrorCode::OK);
+  CHECK(out[4].error == ErrorCode::OK);
+  CHECK(out[5].error == ErrorCode::QUEUE_FULL);
+  CHECK(out[0].id < out[3].id);
+  CHECK(out[3].id < out[4].id);
+  CHECK(h.engine->metrics().rejected == 3);
+  CHECK(h.engine->metrics().total_requests == 3);
+  h.engine->resume_bank("b");
+  // FIFO within the priority: the order they were given in.
+  CHECK(h.run_next().request == out[0].id);
+  CHECK(h.run_next().request == out[3].id);
+  CHECK(h.run_next().request == out[4].id);
+}
+
+TEST_CASE("submit_many over several slices keeps the order", "[lifecycle][submit]") {
+  ScriptHarness h;
+  h.bank("b", {action("t")});
+  std::vector<SubmitSpec> specs(200, task_spec("t"));
+  std::vector<Admission> out;
+  h.engine->submit_many(specs, out);
+  REQUIRE(out.size() == 200);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    CHECK(out[i].error == ErrorCode::OK);
+    if (i > 0) CHECK(out[i].id == out[i - 1].id + 1);
+  }
+  for (const auto& admitted : out) CHECK(h.run_next().request == admitted.id);
+}
+
 TEST_CASE("a worker still starting takes no work until it has started",
           "[lifecycle][start-up]") {
   ScriptHarness h;
   BankOptions options;
   options.workers = 3;
   options.starting = {1, 2};
-  auto bank = h.bank("b", {{"t"}}, options);
+  auto bank = h.bank("b", {action("t")}, options);
   RequestId first = h.submit("t");
   RequestId second = h.submit("t");
   // Only worker 0 takes work; the second request waits for it.
@@ -649,11 +693,11 @@ TEST_CASE("starting workers must be script workers of the bank", "[lifecycle][st
   BankOptions options;
   options.workers = 2;
   options.starting = {2};
-  CHECK(code_of([&] { h.bank("b", {{"t"}}, options); }) == ErrorCode::INVALID_ARGUMENT);
+  CHECK(code_of([&] { h.bank("b", {action("t")}, options); }) == ErrorCode::INVALID_ARGUMENT);
   options.starting = {-1};
-  CHECK(code_of([&] { h.bank("b", {{"t"}}, options); }) == ErrorCode::INVALID_ARGUMENT);
+  CHECK(code_of([&] { h.bank("b", {action("t")}, options); }) == ErrorCode::INVALID_ARGUMENT);
   options.starting = {1};
-  auto bank = h.bank("b", {{"t"}}, options);
+  auto bank = h.bank("b", {action("t")}, options);
   CHECK(code_of([&] { h.engine->worker_started(bank, 5); }) == ErrorCode::INVALID_ARGUMENT);
 }
 

@@ -71,6 +71,41 @@ describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
     expect(manager.getSystemMetrics().totalRequests).toBe(0);
   });
 
+  // Submissions of one turn reach the core together (js/src/submit-batch.ts).
+  it('takes what one turn submitted in order, refusing only the bad ones, each with its own error', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const order: number[] = [];
+    const echo = (i: number) => manager!.submitRequest('echo', { i }).then((r) => (order.push((r as { i: number }).i), r));
+    const results = await Promise.allSettled([
+      echo(0),
+      manager.submitRequest('nope', {}),
+      manager.submitRequest('add', { a: 1 }),
+      echo(1),
+      manager.submitRequest('echo', { bad: () => 1 }),
+      manager.submitRequest('echo', {}, { bankId: 'elsewhere' }),
+      echo(2),
+    ]);
+    const outcome = results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code));
+    expect(outcome).toEqual([{ i: 0 }, 'E_UNKNOWN_TASK', 'E_INVALID_PARAMS', { i: 1 }, 'E_INVALID_PARAMS', 'E_UNKNOWN_BANK', { i: 2 }]);
+    expect(order).toEqual([0, 1, 2]);
+    const metrics = manager.getSystemMetrics();
+    expect(metrics.totalRequests).toBe(3);
+    expect(metrics.completedRequests).toBe(3);
+  });
+
+  it('shows a submission to whatever is asked after it, and drains it at a shutdown in the same turn', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }] });
+    const sum = manager.submitRequest('add', { a: 2, b: 3 });
+    expect(manager.getSystemMetrics().totalRequests).toBe(1);
+    expect(manager.queryRequests({}).items.map((r) => r.taskId)).toEqual(['add']);
+    const later = manager.submitRequest('add', { a: 4, b: 5 });
+    const closing = manager.shutdown();
+    await expect(sum).resolves.toEqual({ result: 5 });
+    await expect(later).resolves.toEqual({ result: 9 });
+    await closing;
+    await expect(manager.submitRequest('add', { a: 1, b: 1 })).rejects.toMatchObject({ code: 'E_SHUTTING_DOWN' });
+  });
+
   it('emits lifecycle events in order for one request', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }] });
     const seen: string[] = [];

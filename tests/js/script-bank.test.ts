@@ -14,6 +14,8 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
 
   it('runs script actions in workers and resolves with their results', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 2 }] });
+    // The bank takes requests from its first ready worker on; both are needed below.
+    await expect.poll(() => manager!.getWorkerStatus().every((w) => w.alive)).toBe(true);
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => manager!.submitRequest('add', { a: i, b: 1 })));
     expect(results).toEqual(Array.from({ length: 200 }, (_, i) => ({ result: i + 1 })));
     const workers = manager.getWorkerStatus();

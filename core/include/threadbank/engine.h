@@ -86,6 +86,13 @@ struct SubmitSpec {
   std::string bank;  ///< pin to a bank; empty = route by task
 };
 
+/// @brief What became of one submit of Engine::submit_many().
+struct Admission {
+  RequestId id = NO_REQUEST;         ///< the new request's id when accepted
+  ErrorCode error = ErrorCode::OK;   ///< why it was refused otherwise
+  std::string message;
+};
+
 /// @brief A request that reached a final state, for the binding to settle its promise.
 struct Settlement {
   RequestId request = NO_REQUEST;
@@ -142,6 +149,9 @@ class Engine {
   // --- requests ---------------------------------------------------------------------
   /// @brief Accepts a request or throws Error (nothing is queued on error).
   RequestId submit(SubmitSpec spec);
+  /// @brief Submits each of `specs` in order, as submit() would, under one lock per slice
+  /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out.
+  void submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out);
   /// @brief Cancels a live request; false when it already finished or is unknown.
   bool cancel(RequestId id, ErrorCode reason = ErrorCode::CANCELLED,
               const std::string& message = "cancelled by the caller");
@@ -210,6 +220,8 @@ class Engine {
 
  private:
   struct Impl;
+  /// Pays owed native wakes after a long run of submits (see defer_native_wakes).
+  void after_submits(std::size_t count);
   std::shared_ptr<Clock> clock_;
   std::unique_ptr<Impl> impl_;
 };

@@ -161,6 +161,19 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.afterWork();
       return id;
     }
+    submitMany(tasks: string[], params: unknown[], numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array): (unknown | undefined)[] | null {
+      // Calls into the module are cheap next to N-API's: one submit at a time.
+      let errors: unknown[] | null = null;
+      for (let i = 0; i < tasks.length; i++) {
+        try {
+          ids[i] = this.submit(tasks[i]!, params[i], numbers[i * 4]!, numbers[i * 4 + 1]!, numbers[i * 4 + 2]!, clientIds?.[i], bankIds?.[i], numbers[i * 4 + 3]!);
+        } catch (error) {
+          ids[i] = 0;
+          (errors ??= new Array<unknown>(tasks.length))[i] = error;
+        }
+      }
+      return errors;
+    }
     cancel(id: number, code?: number, message?: string): boolean {
       const out = this.call(() => this.handle.cancel(id, code ?? cancelledCode, message ?? 'cancelled by the caller'));
       this.afterWork();
