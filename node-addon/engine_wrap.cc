@@ -194,10 +194,10 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
     }
     // Params are converted here, on the JS thread, before the core's lock is taken. A
     // submit whose params cannot cross is refused on its own; `at` maps the others.
-    std::vector<SubmitSpec> specs;
-    std::vector<std::uint32_t> at;
-    specs.reserve(count);
-    at.reserve(count);
+    std::vector<SubmitSpec>& specs = specs_;
+    std::vector<std::uint32_t>& at = spec_index_;
+    specs.clear();
+    at.clear();
     Napi::Array errors;
     auto refuse = [&](std::uint32_t i, Napi::Value error) {
       if (errors.IsEmpty()) errors = Napi::Array::New(env, count);
@@ -233,7 +233,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       specs.push_back(std::move(spec));
       at.push_back(i);
     }
-    std::vector<Admission> admitted;
+    std::vector<Admission>& admitted = admitted_;
     engine(env).submit_many(specs, admitted);
     for (std::size_t k = 0; k < admitted.size(); ++k) {
       const Admission& a = admitted[k];

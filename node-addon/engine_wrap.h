@@ -23,6 +23,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Outbox scratch;
   };
 
+  // submitMany's working lists, kept so a batch reuses the last one's memory (a fresh
+  // vector of a few hundred specs was a large allocation each turn).
+  std::vector<SubmitSpec> specs_;
+  std::vector<std::uint32_t> spec_index_;
+  std::vector<Admission> admitted_;
+
   Napi::Value register_bank(const Napi::CallbackInfo& info);
   Napi::Value register_task(const Napi::CallbackInfo& info);
   Napi::Value submit(const Napi::CallbackInfo& info);

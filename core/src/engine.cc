@@ -855,7 +855,8 @@ RequestId Engine::submit(SubmitSpec spec) {
 
 void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out) {
   auto& m = *impl_;
-  out.assign(specs.size(), Admission{});
+  out.clear();
+  out.resize(specs.size());
   // One lock (and one round of effects) per slice rather than per request; slices keep a
   // long batch from holding off the threads that report results.
   constexpr std::size_t SLICE = 64;
@@ -1184,13 +1185,14 @@ bool Engine::wait_finished(std::int64_t timeout_ms) {
 }
 
 void Engine::drain_outbox(Outbox& out) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  auto& box = impl_->outbox;
   // Swap rather than copy: the caller's (cleared) vectors keep their capacity for reuse.
+  // Cleared before the lock: freeing the last drain's results is no work for it.
   out.dispatches.clear();
   out.aborts.clear();
   out.settlements.clear();
   out.events.clear();
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto& box = impl_->outbox;
   std::swap(out.dispatches, box.dispatches);
   std::swap(out.aborts, box.aborts);
   std::swap(out.settlements, box.settlements);

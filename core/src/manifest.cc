@@ -34,18 +34,37 @@ bool is_forbidden_key(const std::string& key) {
                                                " but received " + describe_json_type(received));
 }
 
-// Rejects forbidden keys anywhere inside `value`; `path` names where we are.
+// Where check_keys is, as a chain on the stack: spelled out only for an error (building
+// the path string for every key was most of validating a small params object).
+struct KeyPath {
+  const KeyPath* parent;
+  const std::string* key;  // object member, or nullptr for an array element
+  std::size_t index;
+};
+
+std::string spell(const std::string& root, const KeyPath* at) {
+  if (at == nullptr) return root;
+  std::string out = spell(root, at->parent);
+  if (at->key != nullptr) return out + "." + *at->key;
+  return out + "[" + std::to_string(at->index) + "]";
+}
+
+// Rejects forbidden keys anywhere inside `value`; `root` and `at` name where we are.
 template <typename Fail>
-void check_keys(const json& value, const std::string& path, const Fail& fail, int depth = 0) {
-  if (depth > 64) fail(path, "at most 64 levels of nesting");
+void check_keys(const json& value, const std::string& root, const Fail& fail, const KeyPath* at = nullptr,
+                int depth = 0) {
+  if (depth > 64) fail(spell(root, at), "at most 64 levels of nesting");
+  if (!value.is_structured()) return;
   if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (is_forbidden_key(it.key())) fail(path + "." + it.key(), "a key other than " + it.key());
-      check_keys(it.value(), path + "." + it.key(), fail, depth + 1);
+      KeyPath here{at, &it.key(), 0};
+      if (is_forbidden_key(it.key())) fail(spell(root, &here), "a key other than " + it.key());
+      check_keys(it.value(), root, fail, &here, depth + 1);
     }
-  } else if (value.is_array()) {
+  } else {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      check_keys(value[i], path + "[" + std::to_string(i) + "]", fail, depth + 1);
+      KeyPath here{at, nullptr, i};
+      check_keys(value[i], root, fail, &here, depth + 1);
     }
   }
 }
