@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "json_text.h"
 #include "views.h"
 
 namespace threadbank::node {
@@ -40,8 +41,9 @@ ErrorCode code_at(const Napi::Value& v) {
   return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
 }
 
-/// Numbers per submit in submitMany's `numbers`: priority, timeoutMs, retries, payloadBytes.
-constexpr std::size_t SUBMIT_NUMBERS = 4;
+/// Numbers per submit in submitMany's `numbers`: taskIndex, priority, timeoutMs, retries,
+/// payloadBytes.
+constexpr std::size_t SUBMIT_NUMBERS = 5;
 
 }  // namespace
 
@@ -52,6 +54,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                          InstanceMethod("registerTask", &EngineWrap::register_task),
                          InstanceMethod("submit", &EngineWrap::submit),
                          InstanceMethod("submitMany", &EngineWrap::submit_many),
+                         InstanceMethod("taskIndex", &EngineWrap::task_index),
                          InstanceMethod("cancel", &EngineWrap::cancel),
                          InstanceMethod("started", &EngineWrap::started),
                          InstanceMethod("completeBatch", &EngineWrap::complete_batch),
@@ -174,20 +177,26 @@ Napi::Value EngineWrap::submit(const Napi::CallbackInfo& info) {
   });
 }
 
-// submitMany(tasks[], params[], numbers, clients[] | undefined, banks[] | undefined, ids)
-// Several submits in one crossing and one lock (per slice). `numbers` (Float64Array) holds
-// priority, timeoutMs, retries and payloadBytes of each, as submit() takes them; the id of
-// each accepted one is written to `ids` (Float64Array), 0 for a refused one. Returns null
-// when all were accepted, else an array holding the error of each refused one at its index.
+// submitMany(tasks[], paramsText, paramsValues[] | undefined, numbers, clients[] | undefined,
+//            banks[] | undefined, ids)
+// Several submits in one crossing and one lock (per slice); see js/src/submit-batch.ts.
+// `numbers` (Float64Array) holds, per submit, the task's index (taskIndex(), or -1 to read
+// its name from `tasks`), priority, timeoutMs, retries and payloadBytes. Params are the
+// submit's segment of `paramsText` (JSON texts joined by NUL, which JSON text never holds
+// raw), or when that is empty its entry of `paramsValues`, or none. The id of each accepted
+// submit is written to `ids` (Float64Array), 0 for a refused one. Returns null when all
+// were accepted, else an array holding the error of each refused one at its index.
 Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto tasks = info[0].As<Napi::Array>();
-    auto params = info[1].As<Napi::Array>();
-    auto numbers = info[2].As<Napi::Float64Array>();
-    std::optional<Napi::Array> clients = info[3].IsArray() ? std::optional(info[3].As<Napi::Array>()) : std::nullopt;
-    std::optional<Napi::Array> banks = info[4].IsArray() ? std::optional(info[4].As<Napi::Array>()) : std::nullopt;
-    auto ids = info[5].As<Napi::Float64Array>();
+    std::string& text = params_text_;
+    text = utf8_text(info[1]);
+    std::optional<Napi::Array> values = info[2].IsArray() ? std::optional(info[2].As<Napi::Array>()) : std::nullopt;
+    auto numbers = info[3].As<Napi::Float64Array>();
+    std::optional<Napi::Array> clients = info[4].IsArray() ? std::optional(info[4].As<Napi::Array>()) : std::nullopt;
+    std::optional<Napi::Array> banks = info[5].IsArray() ? std::optional(info[5].As<Napi::Array>()) : std::nullopt;
+    auto ids = info[6].As<Napi::Float64Array>();
     const std::uint32_t count = tasks.Length();
     if (numbers.ElementLength() < std::size_t{count} * SUBMIT_NUMBERS || ids.ElementLength() < count) {
       throw Error(ErrorCode::INVALID_ARGUMENT, "expected room for " + std::to_string(count) + " submits in numbers and ids");
@@ -204,14 +213,19 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       errors.Set(i, error);
       ids[i] = 0;
     };
+    std::string_view rest = text;
     for (std::uint32_t i = 0; i < count; ++i) {
+      std::size_t cut = rest.find('\0');
+      std::string_view segment = rest.substr(0, cut);
+      rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
       SubmitSpec spec;
-      spec.task = utf8_text(tasks.Get(i));
       const double* n = numbers.Data() + std::size_t{i} * SUBMIT_NUMBERS;
-      spec.priority = static_cast<int>(n[0]);
-      if (n[1] >= 0) spec.timeout_ms = static_cast<std::int64_t>(n[1]);
-      if (n[2] >= 0) spec.retries = static_cast<int>(n[2]);
-      spec.payload_bytes = static_cast<std::size_t>(n[3]);
+      spec.task_index = static_cast<std::int32_t>(n[0]);
+      if (spec.task_index < 0) spec.task = utf8_text(tasks.Get(i));
+      spec.priority = static_cast<int>(n[1]);
+      if (n[2] >= 0) spec.timeout_ms = static_cast<std::int64_t>(n[2]);
+      if (n[3] >= 0) spec.retries = static_cast<int>(n[3]);
+      spec.payload_bytes = static_cast<std::size_t>(n[4]);
       if (clients) {
         Napi::Value client = clients->Get(i);
         if (client.IsString()) spec.client = utf8_text(client);
@@ -220,9 +234,13 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
         Napi::Value bank = banks->Get(i);
         if (bank.IsString()) spec.bank = utf8_text(bank);
       }
-      Napi::Value value = params.Get(i);
       try {
-        if (!value.IsUndefined()) spec.params = params_from(value);
+        if (!segment.empty()) {
+          spec.params = views::parse_json_text(segment);
+        } else if (values) {
+          Napi::Value value = values->Get(i);
+          if (!value.IsUndefined()) spec.params = params_from(value);
+        }
       } catch (const Error& error) {
         refuse(i, to_js_error(env, error).Value());
         continue;
@@ -244,6 +262,13 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       }
     }
     return errors.IsEmpty() ? env.Null() : Napi::Value(errors);
+  });
+}
+
+Napi::Value EngineWrap::task_index(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    return Napi::Number::New(env, engine(env).task_index(utf8_text(info[0])));
   });
 }
 

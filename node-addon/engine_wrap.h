@@ -28,11 +28,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   std::vector<SubmitSpec> specs_;
   std::vector<std::uint32_t> spec_index_;
   std::vector<Admission> admitted_;
+  std::string params_text_;
 
   Napi::Value register_bank(const Napi::CallbackInfo& info);
   Napi::Value register_task(const Napi::CallbackInfo& info);
   Napi::Value submit(const Napi::CallbackInfo& info);
   Napi::Value submit_many(const Napi::CallbackInfo& info);
+  Napi::Value task_index(const Napi::CallbackInfo& info);
   Napi::Value cancel(const Napi::CallbackInfo& info);
   Napi::Value started(const Napi::CallbackInfo& info);
   Napi::Value complete_batch(const Napi::CallbackInfo& info);

@@ -131,8 +131,12 @@ struct Engine::Impl {
   RequestId next_id = 1;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
 
+  // What the binding takes (drain_outbox), under a lock of its own: appended to while the
+  // engine's lock is held (so in the order things happen), taken without the engine's
+  // lock, so the host thread never waits on a native worker's completion to take results.
+  std::mutex outbox_mutex;
   Outbox outbox;
-  // Set under the mutex when the listener is told of a non-empty outbox, reset when the
+  // Set under outbox_mutex when the listener is told of a non-empty outbox, reset when the
   // outbox is taken. Atomic so apply() can skip both locks while a signal is outstanding:
   // reading true means the take that resets it comes after our push, and takes our item.
   std::atomic<bool> outbox_signaled{false};
@@ -190,6 +194,7 @@ struct Engine::Impl {
 
   void emit(Effects& fx, Event event) {
     if ((event_mask & event_bit(event.type)) == 0) return;
+    std::lock_guard<std::mutex> lock(outbox_mutex);
     outbox.events.push_back(event);
     fx.signal_outbox = true;
   }
@@ -302,7 +307,10 @@ struct Engine::Impl {
     settlement.error = error;
     settlement.result = std::move(result);
     settlement.message = s.message();
-    outbox.settlements.push_back(std::move(settlement));
+    {
+      std::lock_guard<std::mutex> lock(outbox_mutex);
+      outbox.settlements.push_back(std::move(settlement));
+    }
     fx.signal_outbox = true;
 
     EventType type = to == RequestStatus::COMPLETED   ? EventType::REQUEST_COMPLETED
@@ -413,6 +421,7 @@ struct Engine::Impl {
         }
         fx.run.emplace_back(bank.pool.get(), std::move(d));
       } else {
+        std::lock_guard<std::mutex> lock(outbox_mutex);
         outbox.dispatches.push_back(std::move(d));
         fx.signal_outbox = true;
       }
@@ -447,11 +456,18 @@ struct Engine::Impl {
                        " bytes but received " + std::to_string(spec.payload_bytes));
     }
     // Route: the pinned bank, or the least loaded bank that serves the task.
-    auto task_id = tasks.find(spec.task);
+    std::optional<std::uint32_t> task_id;
+    const std::string* task_name = &spec.task;  // for messages
+    if (spec.task_index < 0) {
+      task_id = tasks.find(spec.task);
+    } else if (static_cast<std::size_t>(spec.task_index) < tasks.size()) {
+      task_id = static_cast<std::uint32_t>(spec.task_index);
+      task_name = &tasks.name(*task_id);
+    }
     auto found = task_id ? routes.find(*task_id) : routes.end();
     if (found == routes.end()) {
       throw reject(ErrorCode::UNKNOWN_TASK, "expected a task some bank can run but received \"" +
-                                                spec.task + "\"");
+                                                (task_id ? *task_name : spec.task_index < 0 ? spec.task : "#" + std::to_string(spec.task_index)) + "\"");
     }
     const std::pair<std::uint32_t, std::uint16_t>* chosen = nullptr;
     double best_load = 0;
@@ -472,7 +488,7 @@ struct Engine::Impl {
     }
     if (chosen == nullptr) {
       if (saw_draining) {
-        throw reject(ErrorCode::SHUTTING_DOWN, "every bank that runs \"" + spec.task +
+        throw reject(ErrorCode::SHUTTING_DOWN, "every bank that runs \"" + *task_name +
                                                    "\" is draining or stopped");
       }
       if (bank_index.count(spec.bank) == 0) {
@@ -480,7 +496,7 @@ struct Engine::Impl {
                                                   spec.bank + "\"");
       }
       throw reject(ErrorCode::UNKNOWN_TASK, "bank \"" + spec.bank + "\" cannot run task \"" +
-                                                spec.task + "\"");
+                                                *task_name + "\"");
     }
     BankRuntime& bank = *banks[chosen->first];
     const ActionSpec& action = bank.manifest.actions[chosen->second];
@@ -541,6 +557,7 @@ struct Engine::Impl {
     if (bank.kind == BankKind::NATIVE) {
       fx.abort.emplace_back(bank.pool.get(), a);
     } else {
+      std::lock_guard<std::mutex> lock(outbox_mutex);
       outbox.aborts.push_back(a);
       fx.signal_outbox = true;
     }
@@ -575,7 +592,7 @@ struct Engine::Impl {
       std::lock_guard<std::mutex> calling(listener_mutex);
       bool signal = false;
       {
-        std::lock_guard<std::mutex> lock(mutex);
+        std::lock_guard<std::mutex> lock(outbox_mutex);
         signal = !outbox_signaled && !outbox.empty();
         if (signal) outbox_signaled = true;
       }
@@ -851,6 +868,13 @@ RequestId Engine::submit(SubmitSpec spec) {
   m.apply(fx);
   after_submits(1);
   return id;
+}
+
+std::int32_t Engine::task_index(const std::string& task) const {
+  auto& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mutex);
+  auto id = m.tasks.find(task);
+  return id && m.routes.count(*id) != 0 ? static_cast<std::int32_t>(*id) : -1;
 }
 
 void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out) {
@@ -1191,7 +1215,7 @@ void Engine::drain_outbox(Outbox& out) {
   out.aborts.clear();
   out.settlements.clear();
   out.events.clear();
-  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::lock_guard<std::mutex> lock(impl_->outbox_mutex);
   auto& box = impl_->outbox;
   std::swap(out.dispatches, box.dispatches);
   std::swap(out.aborts, box.aborts);

@@ -63,18 +63,23 @@ export interface NativeEngine {
     payloadBytes: number,
   ): number;
   /**
-   * Several submits in one call, in order (see submit-batch.ts). `numbers` holds priority,
-   * timeoutMs, retries and payloadBytes of each; each accepted id is written to `ids`.
-   * Returns null when all were accepted, else the error of each refused one at its index.
+   * Several submits in one call, in order (see submit-batch.ts). `numbers` holds taskIndex
+   * (-1: by name), priority, timeoutMs, retries and payloadBytes of each; params are each
+   * one's segment of `paramsText` (JSON texts joined by NUL) or, where that is empty, its
+   * entry of `paramsValues`. Each accepted id is written to `ids`. Returns null when all
+   * were accepted, else the error of each refused one at its index.
    */
   submitMany(
     tasks: string[],
-    params: unknown[],
+    paramsText: string,
+    paramsValues: unknown[] | undefined,
     numbers: Float64Array,
     clientIds: (string | undefined)[] | undefined,
     bankIds: (string | undefined)[] | undefined,
     ids: Float64Array,
   ): (unknown | undefined)[] | null;
+  /** The index submitMany may name `task` by, or -1 while no bank runs it. */
+  taskIndex(task: string): number;
   cancel(id: number, code?: number, message?: string): boolean;
   started(ids: number[], attempts: number[]): void;
   /** `runMs`: how long each handler ran as its worker timed it, -1 when unknown. */

@@ -92,10 +92,11 @@ interface Job {
   callerStack: Error | undefined;
 }
 
-/** A job's params as the core takes them (see coreParams). */
-interface CoreParams {
+/** How a job crosses to the core: its params as the core takes them, and its task's index. */
+interface Crossing {
   params: unknown;
   payloadBytes: number;
+  taskIndex: number;
 }
 
 interface Parked {
@@ -107,6 +108,8 @@ interface Parked {
 interface TaskRoute {
   /** Params must cross into the core: a native bank runs it, or a manifest declares params. */
   needsParams: boolean;
+  /** The core's index for the task (NativeEngine.taskIndex), -1 to name it instead. */
+  index: number;
 }
 
 export class WorkerManager {
@@ -197,7 +200,7 @@ export class WorkerManager {
       const index = this.call(() => this.engine.registerBank({ ...common, kind: 'native', prefetch: 0, builtin: bank.builtin }));
       this.bankIds[index] = bank.bankId;
       const info = (this.engine.banks() as BankStatus[])[index];
-      for (const action of info?.actions ?? []) this.routes.set(action, { needsParams: true });
+      for (const action of info?.actions ?? []) this.routes.set(action, { needsParams: true, index: this.engine.taskIndex(action) });
       return;
     }
     // Script bank: start the workers first; their `ready` tells which actions they define.
@@ -252,7 +255,7 @@ export class WorkerManager {
     for (const action of manifest.actions) {
       const declared = (action.parameters?.length ?? 0) > 0;
       const route = this.routes.get(action.actionId);
-      this.routes.set(action.actionId, { needsParams: declared || route?.needsParams === true });
+      this.routes.set(action.actionId, { needsParams: declared || route?.needsParams === true, index: this.engine.taskIndex(action.actionId) });
     }
   }
 
@@ -260,7 +263,7 @@ export class WorkerManager {
   registerTask(taskId: string, bankId: string, actionId: string): void {
     this.call(() => this.engine.registerTask(taskId, bankId, actionId));
     const target = this.routes.get(actionId);
-    this.routes.set(taskId, { needsParams: target?.needsParams ?? true });
+    this.routes.set(taskId, { needsParams: target?.needsParams ?? true, index: this.engine.taskIndex(taskId) });
   }
 
   pauseBank(bankId: string): void {
@@ -308,38 +311,39 @@ export class WorkerManager {
         this.park(job, settle);
         return;
       }
-      let crossing: CoreParams;
+      let crossing: Crossing;
       try {
-        crossing = this.coreParams(job);
+        crossing = this.crossingOf(job);
       } catch (error) {
         reject(withStack(error, callerStack));
         return;
       }
       // Handed to the core with the others of this turn, on the flush scheduled here.
       const { options } = job;
-      this.outgoing.add({ job, settle }, taskId, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
+      this.outgoing.add({ job, settle }, taskId, crossing.taskIndex, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
       this.scheduleFlush();
     });
     return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
 
-  /** What of a job's params the core takes; throws E_INVALID_PARAMS for params it cannot. */
-  private coreParams(job: Job): CoreParams {
+  /** How `job` crosses to the core; throws E_INVALID_PARAMS for params that cannot. */
+  private crossingOf(job: Job): Crossing {
     const { taskId, params } = job;
     const route = this.routes.get(taskId);
     const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
     // Only native actions and declared parameters need the params in the core.
-    if (route?.needsParams !== true) return { params: undefined, payloadBytes };
+    const taskIndex = route?.index ?? -1;
+    if (route?.needsParams !== true) return { params: undefined, payloadBytes, taskIndex };
     const value: unknown = params === undefined ? {} : params;
     if (!isPlainObject(value) && !Array.isArray(value)) {
       throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(value)}`);
     }
-    return { params: paramsText(value as object) ?? value, payloadBytes };
+    return { params: paramsText(value as object) ?? value, payloadBytes, taskIndex };
   }
 
   /** Submits one job on its own (a parked one: it waited for room in the queue). */
   private submitToCore(job: Job): number {
-    const { params, payloadBytes } = this.coreParams(job);
+    const { params, payloadBytes } = this.crossingOf(job);
     const { options } = job;
     return this.engine.submit(job.taskId, params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
   }

@@ -2,18 +2,26 @@
  * Submissions gathered over one turn of the event loop and handed to the core in one call
  * (NativeEngine.submitMany): one crossing and one lock for the lot instead of one each.
  * With tiny native tasks the per-submit crossing, and the native threads waiting on the
- * core's lock meanwhile, were the largest cost on the main thread.
+ * core's lock meanwhile, were the largest cost on the main thread. Inside the call the
+ * addon reads as little per submit as it can: numbers from one Float64Array, the task by
+ * its index, params from one string of JSON texts.
  */
 import type { NativeEngine } from './binding.js';
 
-/** Numbers per submit in `numbers`: priority, timeoutMs, retries, payloadBytes. */
-const NUMBERS = 4;
+/** Numbers per submit in `numbers`: taskIndex, priority, timeoutMs, retries, payloadBytes. */
+export const SUBMIT_NUMBERS = 5;
+
+/** Joins the params texts of a batch; JSON text never holds it raw (JSON.stringify escapes it). */
+export const PARAMS_SEPARATOR = '\0';
 
 export class SubmitBatch<Entry> {
   private entries: Entry[] = [];
   private tasks: string[] = [];
-  private params: unknown[] = [];
-  private numbers = new Float64Array(NUMBERS * 64);
+  /** Each submit's params as JSON text, '' when they cross as a value or not at all. */
+  private texts: string[] = [];
+  /** Only made once some submit's params cross as a value (not plain data). */
+  private values: unknown[] | undefined;
+  private numbers = new Float64Array(SUBMIT_NUMBERS * 64);
   private ids = new Float64Array(64);
   /** Only made once some submit names a client or pins a bank. */
   private clients: (string | undefined)[] | undefined;
@@ -23,23 +31,33 @@ export class SubmitBatch<Entry> {
     return this.entries.length;
   }
 
-  add(entry: Entry, task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): void {
+  /**
+   * @param taskIndex the core's index for `task` (NativeEngine.taskIndex), -1 if unknown
+   * @param params JSON text (params-text.ts), a value, or undefined
+   */
+  add(entry: Entry, task: string, taskIndex: number, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): void {
     const i = this.entries.length;
-    if ((i + 1) * NUMBERS > this.numbers.length) {
+    if ((i + 1) * SUBMIT_NUMBERS > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
       this.numbers = grown;
     }
     this.entries.push(entry);
     this.tasks.push(task);
-    this.params.push(params);
-    const at = i * NUMBERS;
-    this.numbers[at] = priority;
-    this.numbers[at + 1] = timeoutMs;
-    this.numbers[at + 2] = retries;
-    this.numbers[at + 3] = payloadBytes;
-    if (clientId !== undefined || this.clients !== undefined) (this.clients ??= new Array<string | undefined>(i)).push(clientId);
-    if (bankId !== undefined || this.banks !== undefined) (this.banks ??= new Array<string | undefined>(i)).push(bankId);
+    if (typeof params === 'string') {
+      this.texts.push(params);
+    } else {
+      this.texts.push('');
+      if (params !== undefined) (this.values ??= [])[i] = params;
+    }
+    const at = i * SUBMIT_NUMBERS;
+    this.numbers[at] = taskIndex;
+    this.numbers[at + 1] = priority;
+    this.numbers[at + 2] = timeoutMs;
+    this.numbers[at + 3] = retries;
+    this.numbers[at + 4] = payloadBytes;
+    if (clientId !== undefined) (this.clients ??= [])[i] = clientId;
+    if (bankId !== undefined) (this.banks ??= [])[i] = bankId;
   }
 
   /**
@@ -47,16 +65,17 @@ export class SubmitBatch<Entry> {
    * a callback may add to it for the next call). Throws only if the call itself fails.
    */
   submit(engine: NativeEngine, accepted: (entry: Entry, id: number) => void, refused: (entry: Entry, error: unknown) => void): void {
-    const { entries, tasks, params, clients, banks } = this;
+    const { entries, tasks, texts, values, clients, banks } = this;
     if (entries.length === 0) return;
-    if (this.ids.length < entries.length) this.ids = new Float64Array(this.numbers.length / NUMBERS);
+    if (this.ids.length < entries.length) this.ids = new Float64Array(this.numbers.length / SUBMIT_NUMBERS);
     const ids = this.ids;
     this.entries = [];
     this.tasks = [];
-    this.params = [];
+    this.texts = [];
+    this.values = undefined;
     this.clients = undefined;
     this.banks = undefined;
-    const errors = engine.submitMany(tasks, params, this.numbers, clients, banks, ids);
+    const errors = engine.submitMany(tasks, texts.join(PARAMS_SEPARATOR), values, this.numbers, clients, banks, ids);
     for (let i = 0; i < entries.length; i++) {
       const error = errors?.[i];
       if (error === undefined) accepted(entries[i]!, ids[i]!);

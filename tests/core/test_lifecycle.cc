@@ -641,6 +641,29 @@ TEST_CASE("submit_many takes each submit in order and refuses only the bad ones"
   CHECK(h.run_next().request == out[4].id);
 }
 
+TEST_CASE("a submit may name its task by index", "[lifecycle][submit]") {
+  ScriptHarness h;
+  h.bank("b", {action("t"), action("u")});
+  std::int32_t u = h.engine->task_index("u");
+  REQUIRE(u >= 0);
+  CHECK(h.engine->task_index("t") != u);
+  CHECK(h.engine->task_index("nope") == -1);
+  SubmitSpec spec;
+  spec.task_index = u;
+  RequestId id = h.submit(spec);
+  CHECK(h.engine->request(id)->task == "u");
+  // An index that names nothing is an unknown task, named by its index.
+  SubmitSpec bad;
+  bad.task_index = 1'000;
+  try {
+    h.engine->submit(bad);
+    FAIL("expected E_UNKNOWN_TASK");
+  } catch (const Error& error) {
+    CHECK(error.code() == ErrorCode::UNKNOWN_TASK);
+    CHECK(std::string(error.what()).find("#1000") != std::string::npos);
+  }
+}
+
 TEST_CASE("submit_many over several slices keeps the order", "[lifecycle][submit]") {
   ScriptHarness h;
   h.bank("b", {action("t")});

@@ -75,6 +75,8 @@ struct BankConfig {
 
 struct SubmitSpec {
   std::string task;
+  /// The task by its index (Engine::task_index), sparing the lookup by name; -1: by `task`.
+  std::int32_t task_index = -1;
   /// Params for native actions (moved into the engine). For script actions the payload
   /// stays with the caller; pass params only to have them validated against the manifest.
   std::optional<nlohmann::json> params;
@@ -149,6 +151,9 @@ class Engine {
   // --- requests ---------------------------------------------------------------------
   /// @brief Accepts a request or throws Error (nothing is queued on error).
   RequestId submit(SubmitSpec spec);
+  /// @brief The index SubmitSpec::task_index may name `task` by, or -1 while no bank runs
+  /// it. An index stays valid for the engine's life.
+  std::int32_t task_index(const std::string& task) const;
   /// @brief Submits each of `specs` in order, as submit() would, under one lock per slice
   /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out.
   void submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out);

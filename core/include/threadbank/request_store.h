@@ -26,6 +26,7 @@ class Interner {
   /// @brief The id of `name` if it was interned, else nullopt (nothing is added).
   std::optional<std::uint32_t> find(const std::string& name) const;
   const std::string& name(std::uint32_t id) const { return names_.at(id); }
+  std::size_t size() const noexcept { return names_.size(); }
 
  private:
   std::vector<std::string> names_;

@@ -3,6 +3,7 @@
  * Node addon. Arguments cross as numbers and JSON text; errors come back through error().
  */
 import type { BankInput, CoreModule, EngineConfigInput, NativeEngine, OutboxBatch } from '../binding.js';
+import { PARAMS_SEPARATOR, SUBMIT_NUMBERS } from '../submit-batch.js';
 
 /** What the embind table in wasm/binding.cc exposes. */
 export interface WasmModule {
@@ -161,18 +162,24 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.afterWork();
       return id;
     }
-    submitMany(tasks: string[], params: unknown[], numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array): (unknown | undefined)[] | null {
-      // Calls into the module are cheap next to N-API's: one submit at a time.
+    submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array): (unknown | undefined)[] | null {
+      // Calls into the module are cheap next to N-API's: one submit at a time, by name.
+      const texts = paramsText.split(PARAMS_SEPARATOR);
       let errors: unknown[] | null = null;
       for (let i = 0; i < tasks.length; i++) {
+        const n = i * SUBMIT_NUMBERS;
+        const params = texts[i] !== '' ? texts[i] : paramsValues?.[i];
         try {
-          ids[i] = this.submit(tasks[i]!, params[i], numbers[i * 4]!, numbers[i * 4 + 1]!, numbers[i * 4 + 2]!, clientIds?.[i], bankIds?.[i], numbers[i * 4 + 3]!);
+          ids[i] = this.submit(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!);
         } catch (error) {
           ids[i] = 0;
           (errors ??= new Array<unknown>(tasks.length))[i] = error;
         }
       }
       return errors;
+    }
+    taskIndex(): number {
+      return -1; // submitMany goes by name here
     }
     cancel(id: number, code?: number, message?: string): boolean {
       const out = this.call(() => this.handle.cancel(id, code ?? cancelledCode, message ?? 'cancelled by the caller'));
