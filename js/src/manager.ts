@@ -78,6 +78,9 @@ interface Pending {
  */
 const DEFAULT_PREFETCH = 'auto';
 
+/** Most submissions gathered before they are handed to the core without waiting for the flush. */
+const SUBMIT_SLICE = 1024;
+
 interface Settle {
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -321,7 +324,10 @@ export class WorkerManager {
       // Handed to the core with the others of this turn, on the flush scheduled here.
       const { options } = job;
       this.outgoing.add({ job, settle }, taskId, crossing.taskIndex, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
-      this.scheduleFlush();
+      // A long synchronous run of submits (a million in one loop) goes in slices, so memory
+      // stays bounded and native threads start while JavaScript is still submitting.
+      if (this.outgoing.size >= SUBMIT_SLICE) this.submitQueued();
+      else this.scheduleFlush();
     });
     return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
