@@ -5,9 +5,6 @@
  * `run` may carry many tasks and one `done` many results.
  */
 
-/** In Node, the key of workerData that holds the path of the script a worker loads. */
-export const WORKER_SCRIPT_KEY = 'threadbankScript';
-
 /** One attempt of one request, as the worker receives it. */
 export interface TaskMessage {
   /** Request id (core-assigned, safe integer). */

@@ -1,16 +1,14 @@
 // The Node script host on real worker_threads: start-up, a round trip, and every way a
 // worker can end, each reported once.
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { WORKER_SCRIPT_KEY, type WorkerMessage } from '../../dist/cjs/protocol.js';
+import type { WorkerMessage } from '../../dist/cjs/protocol.js';
 import { spawnScriptWorker } from '../../dist/cjs/node/script-host.js';
 import { quiet, spawn, started } from './spawn-worker.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
-const bootFile = fileURLToPath(new URL('../../dist/cjs/node/worker-boot.js', import.meta.url));
 
 afterEach(async () => {
   await Promise.all(started.splice(0).map((h) => h.terminate()));
@@ -84,8 +82,7 @@ describe('script host on worker_threads', () => {
 
   it('ends a worker whose script throws after a top-level await, even under --unhandled-rejections=warn', async () => {
     for (const execArgv of [[], ['--unhandled-rejections=warn']]) {
-      // The boot file as spawnScriptWorker starts it, with the flag workers would inherit.
-      const worker = new Worker(bootFile, { workerData: { [WORKER_SCRIPT_KEY]: fileURLToPath(fixture('host-awaits-then-throws.mjs')) }, execArgv, stderr: true });
+      const worker = new Worker(fixture('host-awaits-then-throws.mjs'), { execArgv, stderr: true });
       const error = await new Promise<Error | undefined>((resolve) => {
         worker.on('error', resolve);
         worker.on('exit', () => resolve(undefined));

@@ -58,7 +58,7 @@ await manager.shutdown();
   });
 
   // Node without require(esm) (before 20.19 and 22.12, or with the flag below) takes the
-  // "import" entries (dist/esm/compat) and loads worker scripts with import() instead.
+  // "import" entries (dist/esm/compat) instead of the "module-sync" ones.
   it('works where Node cannot require ES modules', () => {
     writeFileSync(
       join(project, 'app-compat.mjs'),

@@ -9,15 +9,12 @@
  * file folds them into one onExit call, and none at all for terminate().
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 import { describe, ThreadbankError } from '../errors.js';
-import { WORKER_SCRIPT_KEY, type HostMessage, type WorkerMessage } from '../protocol.js';
-
-/** Every worker starts here and loads its script from there (see worker-boot.ts). */
-const BOOT_FILE = join(__dirname, 'worker-boot.js');
+import type { HostMessage, WorkerMessage } from '../protocol.js';
 
 /** How long a worker may take to call defineWorker() unless told otherwise. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -96,8 +93,7 @@ export function spawnScriptWorker(script: string | URL, options: ScriptWorkerOpt
   const label = `worker ${options.name} (${file})`;
   // stdout/stderr false: the worker's console output goes straight to the process's, as
   // users expect from console.log in a handler.
-  const worker = new Worker(BOOT_FILE, {
-    workerData: { [WORKER_SCRIPT_KEY]: file },
+  const worker = new Worker(file, {
     name: options.name,
     stdout: false,
     stderr: false,
