@@ -72,6 +72,16 @@ describe('a script bank starting', () => {
     await expect(manager.submitRequest('add', { a: 1, b: 2 })).resolves.toEqual({ result: 3 });
   });
 
+  // Shutting down terminates the workers still starting, mid-load. (Loading scripts with
+  // require() once made Node abort the whole process when that happened.)
+  it('shuts down at once after the first result, with workers still starting', async () => {
+    for (let round = 0; round < 5; round++) {
+      const manager = await WorkerManager.create({ core: loadAddon(), host: nodeScriptHost }, { banks: [{ bankId: 'math', script: math, workerCount: 3 }] });
+      await expect(manager.submitRequest('add', { a: round, b: 1 })).resolves.toEqual({ result: round + 1 });
+      await manager.shutdown();
+    }
+  });
+
   it('still rejects when the script fails in every worker', async () => {
     const host: ScriptHost = (_script, options) => nodeScriptHost(new URL('./fixtures/throws-at-load.mjs', import.meta.url), options);
     await expect(create(host)).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
