@@ -583,15 +583,22 @@ export class WorkerManager {
     this.submitQueued();
     // Submits since the last flush left their native workers asleep: one wake for the lot.
     this.engine.wakeNative();
+    this.drainOutbox();
+    if (this.onIdle && this.engine.finished()) {
+      // A native thread may have finished the last request between that drain and the
+      // check: its settlement is in the outbox already, and must be taken before close.
+      this.drainOutbox();
+      const resolve = this.onIdle;
+      this.onIdle = undefined;
+      resolve();
+    }
+  }
+
+  private drainOutbox(): void {
     for (;;) {
       const batch = this.engine.drain();
       if (batch === null) break;
       this.process(batch);
-    }
-    if (this.onIdle && this.engine.finished()) {
-      const resolve = this.onIdle;
-      this.onIdle = undefined;
-      resolve();
     }
   }
 
