@@ -467,7 +467,7 @@ struct Engine::Impl {
     auto found = task_id ? routes.find(*task_id) : routes.end();
     if (found == routes.end()) {
       throw reject(ErrorCode::UNKNOWN_TASK, "expected a task some bank can run but received \"" +
-                                                (task_id ? *task_name : spec.task_index < 0 ? spec.task : "#" + std::to_string(spec.task_index)) + "\"");
+                                                (spec.task_index < 0 || task_id ? *task_name : "#" + std::to_string(spec.task_index)) + "\"");
     }
     const std::pair<std::uint32_t, std::uint16_t>* chosen = nullptr;
     double best_load = 0;
@@ -877,10 +877,12 @@ std::int32_t Engine::task_index(const std::string& task) const {
   return id && m.routes.count(*id) != 0 ? static_cast<std::int32_t>(*id) : -1;
 }
 
-void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out) {
+void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out,
+                         bool stop_at_full) {
   auto& m = *impl_;
   out.clear();
   out.resize(specs.size());
+  const Admission* full = nullptr;  // the first refused for a full queue, with stop_at_full
   // One lock (and one round of effects) per slice rather than per request; slices keep a
   // long batch from holding off the threads that report results.
   constexpr std::size_t SLICE = 64;
@@ -891,11 +893,17 @@ void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>&
     {
       std::lock_guard<std::mutex> lock(m.mutex);
       for (std::size_t i = begin; i < end; ++i) {
+        if (full != nullptr) {
+          out[i].error = full->error;
+          out[i].message = full->message;
+          continue;
+        }
         try {
           out[i].id = m.admit(specs[i], fx);
         } catch (const Error& error) {
           out[i].error = error.code();
           out[i].message = error.what();
+          if (stop_at_full && error.code() == ErrorCode::QUEUE_FULL) full = &out[i];
         }
       }
     }

@@ -357,12 +357,15 @@ export class WorkerManager {
   /** Hands the submissions gathered since the last flush to the core, in order. */
   private submitQueued(): void {
     if (this.outgoing.size === 0) return;
+    const waitForRoom = this.options.queueFullBehavior === 'wait';
     this.outgoing.submit(
       this.engine,
+      // Waiting submissions keep their order: none after a parked one may be accepted.
+      waitForRoom,
       ({ job, settle }, id) => this.track(id, job, settle),
       ({ job, settle }, error) => {
         const wrapped = fromBindingError(error, { callerStack: job.callerStack });
-        if (wrapped.code === 'E_QUEUE_FULL' && this.options.queueFullBehavior === 'wait') this.park(job, settle);
+        if (wrapped.code === 'E_QUEUE_FULL' && waitForRoom) this.park(job, settle);
         else settle.reject(wrapped);
       },
     );

@@ -641,6 +641,28 @@ TEST_CASE("submit_many takes each submit in order and refuses only the bad ones"
   CHECK(h.run_next().request == out[4].id);
 }
 
+TEST_CASE("submit_many with stop_at_full tries nothing after a full queue", "[lifecycle][submit]") {
+  EngineConfig config;
+  config.max_queue = 2;
+  ScriptHarness h(config);
+  h.bank("b", {action("t")});
+  h.engine->pause_bank("b");
+  std::vector<SubmitSpec> specs{task_spec("t"), task_spec("t"), task_spec("t"), task_spec("nope"),
+                                task_spec("t")};
+  std::vector<Admission> out;
+  h.engine->submit_many(specs, out, true);
+  CHECK(out[0].error == ErrorCode::OK);
+  CHECK(out[1].error == ErrorCode::OK);
+  // The third finds the queue full; the rest are refused the same way, untried (the unknown
+  // task is not even looked up, and only the tried refusal counts).
+  for (std::size_t i = 2; i < out.size(); ++i) {
+    CHECK(out[i].error == ErrorCode::QUEUE_FULL);
+    CHECK(out[i].message == out[2].message);
+  }
+  CHECK(h.engine->metrics().rejected == 1);
+  CHECK(h.engine->metrics().total_requests == 2);
+}
+
 TEST_CASE("a submit may name its task by index", "[lifecycle][submit]") {
   ScriptHarness h;
   h.bank("b", {action("t"), action("u")});

@@ -155,8 +155,12 @@ class Engine {
   /// it. An index stays valid for the engine's life.
   std::int32_t task_index(const std::string& task) const;
   /// @brief Submits each of `specs` in order, as submit() would, under one lock per slice
-  /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out.
-  void submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out);
+  /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out. With
+  /// `stop_at_full`, once one is refused for a full queue the rest are not tried but
+  /// refused the same way, so none overtakes it when room frees between slices (callers
+  /// that wait for room keep their order).
+  void submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out,
+                   bool stop_at_full = false);
   /// @brief Cancels a live request; false when it already finished or is unknown.
   bool cancel(RequestId id, ErrorCode reason = ErrorCode::CANCELLED,
               const std::string& message = "cancelled by the caller");

@@ -162,18 +162,21 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.afterWork();
       return id;
     }
-    submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array): (unknown | undefined)[] | null {
+    submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
       // Calls into the module are cheap next to N-API's: one submit at a time, by name.
       const texts = paramsText.split(PARAMS_SEPARATOR);
       let errors: unknown[] | null = null;
+      let full: unknown;
       for (let i = 0; i < tasks.length; i++) {
         const n = i * SUBMIT_NUMBERS;
         const params = texts[i] !== '' ? texts[i] : paramsValues?.[i];
         try {
+          if (full !== undefined) throw full;
           ids[i] = this.submit(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!);
         } catch (error) {
           ids[i] = 0;
           (errors ??= new Array<unknown>(tasks.length))[i] = error;
+          if (stopAtFull && (error as { code?: unknown }).code === 'E_QUEUE_FULL') full = error;
         }
       }
       return errors;
