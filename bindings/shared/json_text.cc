@@ -62,7 +62,7 @@ class Reader {
     switch (peek()) {
       case '{': return read_object(depth);
       case '[': return read_array(depth);
-      case '"': return read_string();
+      case '"': return read_string_text();
       case 't': literal("true"); return true;
       case 'f': literal("false"); return false;
       case 'n': literal("null"); return nullptr;
@@ -70,53 +70,44 @@ class Reader {
     }
   }
 
-  json read_object(int depth) {
-    ++at_;  // '{'
-    json out = json::object();
-    auto& fields = out.get_ref<json::object_t&>();
+  // After an opening '{' or '[': calls read_item for each comma-separated item up to
+  // `close`, which may come at once.
+  template <typename ReadItem>
+  void read_items(char close, ReadItem&& read_item) {
+    ++at_;
     skip_space();
-    if (peek() == '}') {
+    if (peek() == close) {
       ++at_;
-      return out;
+      return;
     }
     for (;;) {
+      read_item();
+      skip_space();
+      if (peek() != ',') break;
+      ++at_;
+    }
+    expect(close);
+  }
+
+  json read_object(int depth) {
+    json out = json::object();
+    auto& fields = out.get_ref<json::object_t&>();
+    read_items('}', [&] {
       skip_space();
       if (peek() != '"') fail("a property name that is not a string");
       std::string key = read_string_text();
       expect(':');
       fields[std::move(key)] = read_value(depth + 1);
-      skip_space();
-      if (peek() == ',') {
-        ++at_;
-        continue;
-      }
-      expect('}');
-      return out;
-    }
+    });
+    return out;
   }
 
   json read_array(int depth) {
-    ++at_;  // '['
     json out = json::array();
     auto& items = out.get_ref<json::array_t&>();
-    skip_space();
-    if (peek() == ']') {
-      ++at_;
-      return out;
-    }
-    for (;;) {
-      items.push_back(read_value(depth + 1));
-      skip_space();
-      if (peek() == ',') {
-        ++at_;
-        continue;
-      }
-      expect(']');
-      return out;
-    }
+    read_items(']', [&] { items.push_back(read_value(depth + 1)); });
+    return out;
   }
-
-  json read_string() { return read_string_text(); }
 
   static void append_utf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
