@@ -15,8 +15,10 @@ export type HandlerSource = (script: WorkerScript) => Promise<HandlerMap>;
  * @param now the workers' clock (ms). Test mode passes the manager's manual clock: the
  *   handler times the workers report size the prefetch window, and with real time that
  *   window, and so which requests a worker holds when a test moves the clock, would vary.
+ * @param deliver how a message gets to the other side: a microtask by default; the start-up
+ *   warm-up (warm-up.ts) passes a macrotask, so each hop runs in a task of its own.
  */
-export function inProcessHost(source: HandlerSource, now?: () => number): ScriptHost {
+export function inProcessHost(source: HandlerSource, now?: () => number, deliver: (hop: () => void) => void = queueMicrotask): ScriptHost {
   return (script: WorkerScript, options: SpawnOptions): ScriptWorkerHandle => {
     let alive = true;
     let toWorker: ((message: HostMessage) => void) | undefined;
@@ -30,7 +32,7 @@ export function inProcessHost(source: HandlerSource, now?: () => number): Script
     // Delivery is asynchronous in both directions, as with a real worker, so code under
     // test sees the same ordering it will see in production.
     const fromWorker = (message: WorkerMessage) => {
-      queueMicrotask(() => {
+      deliver(() => {
         if (!alive) return;
         if (message.type === 'ready') resolveReady(message.actions);
         else options.onMessage(message);
@@ -61,9 +63,9 @@ export function inProcessHost(source: HandlerSource, now?: () => number): Script
           early.push(message);
           return;
         }
-        const deliver = toWorker;
-        queueMicrotask(() => {
-          if (alive) deliver(message);
+        const toThisWorker = toWorker;
+        deliver(() => {
+          if (alive) toThisWorker(message);
         });
       },
       async terminate() {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkerManager } from '../../dist/cjs/index.js';
 import { loadAddon } from '../../dist/cjs/node/addon.js';
 import { nodeScriptHost } from '../../dist/cjs/node/host.js';
+import { warmUp } from '../../dist/cjs/warm-up.js';
 
 describe('start-up and shutdown in steps (the browser build yields to the page between them)', () => {
   it('calls yieldToHost before each bank starts and between the steps of shutdown', async () => {
@@ -25,5 +26,33 @@ describe('start-up and shutdown in steps (the browser build yields to the page b
     // After the drain, after the final numbers, after the workers stopped; the engine closes last.
     expect(yields).toBe(3);
     expect(manager.getSystemMetrics().completedRequests).toBe(1);
+  });
+});
+
+describe('the browser build warms a fresh core up before its first manager (js/src/warm-up.ts)', () => {
+  it('takes requests through a scratch manager, each hop to and from its worker in a task of its own', async () => {
+    let yields = 0;
+    const yieldToHost = async () => {
+      yields += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    // Typed params cross into the core (checked there), untyped ones stay in JavaScript.
+    await expect(warmUp(loadAddon(), yieldToHost)).resolves.toEqual([{ a: 4 }, { b: [6] }]);
+    // Start-up, shutdown, and at least: init, ready, the batch of runs, their results.
+    expect(yields).toBeGreaterThanOrEqual(6);
+  });
+
+  it('leaves the core as it found it: a manager made after it starts from nothing', async () => {
+    const core = loadAddon();
+    await warmUp(core, () => new Promise((resolve) => setImmediate(resolve)));
+    const manager = await WorkerManager.create({ core, host: nodeScriptHost }, { banks: [{ bankId: 'a', builtin: 'basic' }] });
+    try {
+      await manager.submitRequest('add', { a: 1, b: 2 });
+      expect(manager.getSystemMetrics().completedRequests).toBe(1);
+      expect(new Set(manager.getWorkerStatus().map((w) => w.bankId))).toEqual(new Set(['a']));
+      expect(manager.queryRequests({}).total).toBe(1);
+    } finally {
+      await manager.shutdown();
+    }
   });
 });
