@@ -2,11 +2,19 @@
 // Compiles the TypeScript layer once, as CommonJS (dist/cjs), and writes thin ES module
 // wrappers (dist/esm) that re-export it. One implementation serves `import` and `require`,
 // so module state (loaded addon, managers) exists once however the package is loaded.
+// The exception is `threadbank/worker` imported as an ES module: it is one bundled ES module
+// file (dist/esm/worker-node.js), because it is what every worker thread loads first. It
+// took ~5 ms of each worker's start as the CommonJS build behind a wrapper (the CommonJS
+// loader, then four files), ~3 ms bundled; ES modules unbundled were no faster (Node's
+// loader costs per file in a fresh thread). It holds no state a worker shares with the
+// main thread (see BRAND in js/src/errors.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -17,6 +25,18 @@ if (result.status !== 0) process.exit(result.status ?? 1);
 const browser = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.browser.json')], { stdio: 'inherit' });
 if (browser.status !== 0) process.exit(browser.status ?? 1);
 
+// threadbank/worker for Node as an ES module (see the top of this file).
+await build({
+  entryPoints: [join(root, 'js', 'src', 'worker-node.ts')],
+  outfile: join(root, 'dist', 'esm', 'worker-node.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
 const cjs = join(root, 'dist', 'cjs');
 writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
 
@@ -25,7 +45,6 @@ const entries = {
   'index.mjs': 'index.js',
   'testing.mjs': 'testing.js',
   'wasm.mjs': 'wasm.js',
-  'worker-node.mjs': 'worker-node.js',
   'worker-browser.mjs': 'worker-browser.js',
 };
 const esm = join(root, 'dist', 'esm');
@@ -36,8 +55,8 @@ for (const [wrapper, target] of Object.entries(entries)) {
   try {
     names = Object.keys(require(join(cjs, target))).filter((name) => name !== 'default' && name !== '__esModule');
   } catch (error) {
-    // worker-node.js needs a worker thread to run its body; its exports are static, so
-    // read them from the compiled declaration instead.
+    // A module whose body needs a worker to run: its exports are static, so read them from
+    // the compiled declaration instead.
     names = undefined;
   }
   if (names === undefined) names = exportedNames(join(cjs, target.replace(/\.js$/, '.d.ts')));

@@ -26,11 +26,25 @@ export interface ThreadbankErrorOptions {
   callerStack?: string | Error | undefined;
 }
 
+/**
+ * Marks ThreadbankErrors of every copy of this module. A worker script's `threadbank/worker`
+ * is its own ES module build (a worker thread starts faster without the CommonJS loader),
+ * so in test mode, where that script runs in the test's thread, an error it throws comes
+ * from a second class; `instanceof` goes by this mark, not by class identity.
+ */
+const BRAND = Symbol.for('threadbank.error');
+
 /** Every rejection and throw from threadbank is one of these, with a stable `.code`. */
 export class ThreadbankError extends Error {
   override readonly name = 'ThreadbankError';
   readonly code: ErrorCode;
   readonly requestId: number | undefined;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses (users may extend it) keep the usual prototype-chain test.
+    if (this !== ThreadbankError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
 
   constructor(code: ErrorCode, message: string, options: ThreadbankErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,6 +54,8 @@ export class ThreadbankError extends Error {
     if (callerStack !== undefined) setCallerFrames(this, callerStack);
   }
 }
+
+Object.defineProperty(ThreadbankError.prototype, BRAND, { value: true });
 
 /** Keeps the error's message line, then the frames of `stack` (whose own header line is dropped). */
 function setCallerFrames(error: ThreadbankError, stack: string): void {

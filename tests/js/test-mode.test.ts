@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ManagerEvent } from '../../dist/cjs/index.js';
+import { isThreadbankError, ThreadbankError, type ManagerEvent } from '../../dist/cjs/index.js';
 import { backends } from './backends.js';
 
 const never = () => new Promise(() => {});
@@ -113,6 +113,16 @@ describe.each(withTestMode)('test mode with worker script modules ($name)', (bac
     await expect(manager.submitRequest('add', { a: 20, b: 22 })).resolves.toEqual({ result: 42 });
     expect(manager.getWorkerStatus()).toHaveLength(2);
     await manager.shutdown();
+  });
+
+  it("rejects a script whose defineWorker() throws, with an error that is a ThreadbankError by instanceof", async () => {
+    // The script's threadbank/worker is a separate ES module build: its ThreadbankError is
+    // another class, which `instanceof` must still accept (BRAND in js/src/errors.ts).
+    const error = await backend.createTestManager({ banks: [{ bankId: 'x', script: backend.fixture('bad-handlers') }] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('Expected a function for handler "add"') });
+    expect(error instanceof ThreadbankError).toBe(true);
+    expect(isThreadbankError(error)).toBe(true);
+    expect(new Error('x') instanceof ThreadbankError).toBe(false);
   });
 
   it('rejects a module that never calls defineWorker', async () => {
