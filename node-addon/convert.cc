@@ -124,6 +124,22 @@ json convert(const Napi::Value& value, const char* what, const PathStep* path, i
 
 Napi::Number num(Napi::Env env, double value) { return Napi::Number::New(env, value); }
 
+// Whether JSON text gives back exactly what from_json would build: no bytes, and no NaN or
+// Infinity (which JSON writes as null).
+bool crosses_as_text(const json& value) {
+  switch (value.type()) {
+    case json::value_t::binary: return false;
+    case json::value_t::number_float: return std::isfinite(value.get<double>());
+    case json::value_t::array:
+    case json::value_t::object:
+      for (const auto& item : value) {
+        if (!crosses_as_text(item)) return false;
+      }
+      return true;
+    default: return true;
+  }
+}
+
 // JSON.parse(text), called once per outbox.
 Napi::Value parse_json(Napi::Env env, const std::string& text) {
   auto parse = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>();
@@ -214,11 +230,9 @@ Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
   double* codes = ids + settled;
   auto messages = Napi::Array::New(env, settled);
   // The results cross as one JSON text that V8 parses in one call: building each result
-  // through N-API took about 3,000 instructions for {result: 10}. Native threads wrote
-  // their results' texts already (EngineConfig::encode_result); the few JSON cannot carry
-  // (bytes, NaN, Infinity) stand as null in the text and are set one by one after.
+  // through N-API took about 3,000 instructions for {result: 10}. The few JSON cannot
+  // carry (bytes, NaN, Infinity) stand as null in the text and are set one by one after.
   std::string text = "[";
-  std::string encoded;
   std::vector<std::uint32_t> exact;
   for (std::size_t i = 0; i < settled; ++i) {
     const Settlement& s = box.settlements[i];
@@ -229,10 +243,8 @@ Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
     if (s.error != ErrorCode::OK) {
       text += "null";
       messages.Set(index, Napi::String::New(env, s.message));
-    } else if (!s.result_text.empty()) {
-      text += s.result_text;
-    } else if (views::write_json_text(s.result, encoded)) {
-      text += encoded;
+    } else if (crosses_as_text(s.result)) {
+      text += s.result.dump(-1, ' ', false, json::error_handler_t::replace);
     } else {
       text += "null";
       exact.push_back(index);

@@ -90,9 +90,6 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     auto options = info[0].As<Napi::Object>();
     auto on_outbox = info[1].As<Napi::Function>();
     EngineConfig config = views::engine_config(to_json(options, "the manager options"));
-    // Native results become the JSON text outbox_to_js joins on the native threads that
-    // made them, not on the event loop.
-    config.encode_result = views::write_json_text;
     if (options.Get("manualClock").ToBoolean().Value()) {
       auto start_ms = get_number(options, "startTimeMs", 0);
       manual_clock_ = std::make_shared<ManualClock>(static_cast<std::int64_t>(start_ms * 1e6));

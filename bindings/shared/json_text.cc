@@ -18,22 +18,6 @@ constexpr int MAX_DEPTH = 64;
 /// Magnitudes below this are exact integers in a double (the conversion's rule).
 constexpr double SAFE_INTEGER_LIMIT = 9.007199254740992e15;
 
-// Whether JSON text gives back exactly what the value conversion would build: no bytes, and
-// no NaN or Infinity (which JSON writes as null).
-bool has_json_text(const json& value) {
-  switch (value.type()) {
-    case json::value_t::binary: return false;
-    case json::value_t::number_float: return std::isfinite(value.get<double>());
-    case json::value_t::array:
-    case json::value_t::object:
-      for (const auto& item : value) {
-        if (!has_json_text(item)) return false;
-      }
-      return true;
-    default: return true;
-  }
-}
-
 class Reader {
  public:
   explicit Reader(std::string_view text) : text_(text) {}
@@ -261,11 +245,5 @@ class Reader {
 }  // namespace
 
 json parse_json_text(std::string_view text) { return Reader(text).document(); }
-
-bool write_json_text(const json& value, std::string& out) {
-  if (!has_json_text(value)) return false;
-  out = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  return true;
-}
 
 }  // namespace threadbank::views

@@ -16,9 +16,4 @@ namespace threadbank::views {
 /// Throws Error(INVALID_PARAMS) for text that is not JSON or nests deeper than 64 levels.
 nlohmann::json parse_json_text(std::string_view text);
 
-/// @brief Writes `value` as JSON text into `out` and returns true, or returns false for a
-/// value JSON cannot carry as JavaScript would read it back (bytes, NaN, infinities, at any
-/// depth). Strings that are not valid UTF-8 get U+FFFD. Safe on any thread.
-bool write_json_text(const nlohmann::json& value, std::string& out);
-
 }  // namespace threadbank::views

@@ -287,7 +287,7 @@ struct Engine::Impl {
   }
 
   void finish(StoredRequest& s, ErrorCode error, std::string message, nlohmann::json result,
-              std::int64_t now, Effects& fx, std::string result_text = {}) {
+              std::int64_t now, Effects& fx) {
     RequestRecord& r = s.record;
     RequestStatus from = r.status;
     if (from == RequestStatus::PENDING) leave_pending(s);
@@ -306,7 +306,6 @@ struct Engine::Impl {
     settlement.status = to;
     settlement.error = error;
     settlement.result = std::move(result);
-    settlement.result_text = std::move(result_text);
     settlement.message = s.message();
     {
       std::lock_guard<std::mutex> lock(outbox_mutex);
@@ -733,20 +732,6 @@ std::uint32_t Engine::register_bank(BankConfig config) {
           config.worker_count, std::move(native),
           [self](const Dispatch& d) { self->started(d.request, d.attempt); },
           [self](const Dispatch& d, Outcome&& outcome) {
-            // Encoded here, on the thread that ran the handler, before taking the lock. An
-            // encoder that fails leaves the value to cross as it did without one.
-            const auto& encode = self->impl_->config.encode_result;
-            if (encode && outcome.error == ErrorCode::OK) {
-              try {
-                if (encode(outcome.result, outcome.result_text)) {
-                  outcome.result = nullptr;
-                } else {
-                  outcome.result_text.clear();
-                }
-              } catch (...) {
-                outcome.result_text.clear();
-              }
-            }
             self->complete(d.request, d.attempt, d.bank, d.worker, std::move(outcome));
           },
           m.config.native_threads);
@@ -1009,7 +994,7 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
       }
       if (outcome.error == ErrorCode::OK) {
         ++w.completed;
-        m.finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx, std::move(outcome.result_text));
+        m.finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx);
       } else {
         ++w.failed;
         m.attempt_failed(*s, outcome.error, std::move(outcome.message), now, fx);

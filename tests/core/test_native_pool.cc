@@ -10,7 +10,6 @@
 #include <mutex>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -582,44 +581,4 @@ TEST_CASE("with deferred wakes, a long run of submits wakes native threads witho
   std::vector<RequestId> ids;
   for (int i = 0; i < 256; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
   for (RequestId id : ids) CHECK(h.wait(id).status == RequestStatus::COMPLETED);
-}
-
-TEST_CASE("encode_result turns native results into text on the thread that ran them",
-          "[native][encode]") {
-  EngineConfig config;
-  std::mutex mutex;
-  std::set<std::thread::id> encoder_threads;
-  config.encode_result = [&](const nlohmann::json& value, std::string& out) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      encoder_threads.insert(std::this_thread::get_id());
-    }
-    if (value.contains("refuse")) return false;
-    if (value.contains("explode")) throw std::runtime_error("encoder failed");
-    out = "text:" + value.dump();
-    return true;
-  };
-  NativeHarness h(2, config);
-
-  Settlement add = h.wait(h.submit("add", {{"a", 4}, {"b", 6}}));
-  CHECK(add.status == RequestStatus::COMPLETED);
-  CHECK(add.result_text == R"(text:{"result":10})");
-  CHECK(add.result.is_null());  // the text replaces the value
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    CHECK(encoder_threads.count(std::this_thread::get_id()) == 0);
-    CHECK_FALSE(encoder_threads.empty());
-  }
-  // Declined or failed: the value crosses as it would without an encoder.
-  Settlement refused = h.wait(h.submit("echo", {{"refuse", 1}}));
-  CHECK(refused.result_text.empty());
-  CHECK(refused.result == nlohmann::json{{"refuse", 1}});
-  Settlement exploded = h.wait(h.submit("echo", {{"explode", 1}}));
-  CHECK(exploded.status == RequestStatus::COMPLETED);
-  CHECK(exploded.result_text.empty());
-  CHECK(exploded.result == nlohmann::json{{"explode", 1}});
-  // Failures carry no result to encode.
-  Settlement failed = h.wait(h.submit("throw_error"));
-  CHECK(failed.error == ErrorCode::INVALID_PARAMS);
-  CHECK(failed.result_text.empty());
 }

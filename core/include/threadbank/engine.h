@@ -54,11 +54,6 @@ struct EngineConfig {
   /// syscall on the submitting thread). Only for hosts that promise that call, as the
   /// bindings do: their JS side calls it from the flush it schedules after every submit.
   bool defer_native_wakes = false;
-  /// Optional: writes a native action's result as the text the host hands over (JSON for
-  /// the addon) and returns true, or returns false to leave it a value. Called on the thread
-  /// that ran the handler, outside the engine's lock, so the host's own thread only joins
-  /// texts; must be safe to call from any thread.
-  std::function<bool(const nlohmann::json&, std::string&)> encode_result;
 };
 
 struct BankConfig {
@@ -106,9 +101,6 @@ struct Settlement {
   RequestStatus status = RequestStatus::COMPLETED;
   ErrorCode error = ErrorCode::OK;
   nlohmann::json result;  ///< native actions' results
-  /// The result as EngineConfig::encode_result wrote it (`result` is then null); empty when
-  /// it was not encoded.
-  std::string result_text;
   std::string message;
 };
 

@@ -33,16 +33,15 @@ struct Dispatch {
 struct Outcome {
   ErrorCode error = ErrorCode::OK;  ///< OK, HANDLER, WORKER_CRASHED, TIMEOUT, ...
   nlohmann::json result;            ///< for OK on native actions
-  std::string result_text;          ///< `result` encoded (EngineConfig::encode_result)
   std::string message;              ///< for errors
   /// How long the handler ran, as whoever ran it timed it; -1 when not known. Script
   /// workers report it: the host sees only when results arrive, which for a worker that
   /// waited for its next message includes the message round trip.
   std::int64_t run_ns = -1;
 
-  static Outcome ok(nlohmann::json result) { return Outcome{ErrorCode::OK, std::move(result), {}, {}, -1}; }
+  static Outcome ok(nlohmann::json result) { return Outcome{ErrorCode::OK, std::move(result), {}, -1}; }
   static Outcome fail(ErrorCode code, std::string message) {
-    return Outcome{code, nullptr, {}, std::move(message), -1};
+    return Outcome{code, nullptr, std::move(message), -1};
   }
 };
 
