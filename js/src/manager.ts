@@ -132,6 +132,8 @@ export class WorkerManager {
   private readonly events: EventHub;
   private readonly codeIndex = new Map<string, number>();
   private flushScheduled = false;
+  /** Inside process(): a nested drain would take a batch ahead of the rest of this one. */
+  private draining = false;
   private referenced = false;
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -325,9 +327,16 @@ export class WorkerManager {
       const { options } = job;
       this.outgoing.add({ job, settle }, taskId, crossing.taskIndex, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
       // A long synchronous run of submits (a million in one loop) goes in slices, so memory
-      // stays bounded and native threads start while JavaScript is still submitting.
-      if (this.outgoing.size >= SUBMIT_SLICE) this.submitQueued();
-      else this.scheduleFlush();
+      // stays bounded and workers start while JavaScript is still submitting: native
+      // threads take theirs from the core; script workers are posted theirs here, else they
+      // would wait for the whole loop (100k submits kept two workers idle ~0.5 s).
+      if (this.outgoing.size >= SUBMIT_SLICE) {
+        this.submitQueued();
+        // Not from inside process() (an event listener submitting): its batch is mid-way.
+        if (!this.draining) this.drainOutbox();
+      } else {
+        this.scheduleFlush();
+      }
     });
     return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
@@ -606,6 +615,16 @@ export class WorkerManager {
   }
 
   private process(batch: OutboxBatch): void {
+    const outer = this.draining;
+    this.draining = true;
+    try {
+      this.processBatch(batch);
+    } finally {
+      this.draining = outer;
+    }
+  }
+
+  private processBatch(batch: OutboxBatch): void {
     const { dispatches, aborts } = batch;
     for (let i = 0; i < dispatches.length; i += 4) {
       const id = dispatches[i]!;

@@ -183,3 +183,22 @@ describe.each(backends)('waiting for room in a full queue ($name)', (backend) =>
     expect(await first).toBe('E_SHUTTING_DOWN');
   });
 });
+
+// Node: the test blocks its own thread on shared memory, which a page's main thread may not.
+describe.each(backends.filter((b) => b.platform === 'node'))('a long synchronous run of submits ($name)', (backend) => {
+  it('gives script workers their first requests before the run ends', async () => {
+    const manager = await backend.createWorkerManager({ maxQueue: 10_000, banks: [{ bankId: 'math', script: backend.fixture('math'), workerCount: 2 }] });
+    try {
+      const flag = new SharedArrayBuffer(4);
+      const results: Promise<unknown>[] = [];
+      // Two slices' worth (submitRequest hands the core 1,024 at a time).
+      for (let i = 0; i < 2_100; i++) results.push(manager.submitRequest('signal', { flag }));
+      // Still inside the same synchronous run: no flush has happened, no event-loop turn.
+      // A worker can only have run one if it was posted its requests from the run itself.
+      expect(Atomics.wait(new Int32Array(flag), 0, 0, 10_000)).not.toBe('timed-out');
+      await Promise.all(results);
+    } finally {
+      await manager.shutdown();
+    }
+  });
+});

@@ -21,7 +21,7 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     const workers = manager.getWorkerStatus();
     expect(workers.map((w) => w.kind)).toEqual(['script', 'script']);
     expect(workers.every((w) => w.tasksCompleted > 0)).toBe(true);
-    expect(manager.getBanks()[0]!.actions.sort()).toEqual(['add', 'double', 'slowAdd', 'whoami']);
+    expect(manager.getBanks()[0]!.actions.sort()).toEqual(['add', 'double', 'signal', 'slowAdd', 'whoami']);
   });
 
   it('sizes the prefetch window from task durations by default: wide for tiny tasks, none for slow ones', async () => {
