@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "json_text.h"
 #include "views.h"
 
 namespace threadbank::node {
@@ -150,11 +149,6 @@ Napi::Value parse_json(Napi::Env env, const std::string& text) {
 
 json to_json(const Napi::Value& value, const char* what) {
   return convert(value, what, nullptr, 0);
-}
-
-json params_from(const Napi::Value& value) {
-  if (value.IsString()) return views::parse_json_text(read_utf8(value.Env(), value));
-  return to_json(value, "params");
 }
 
 std::string utf8_text(const Napi::Value& value) { return read_utf8(value.Env(), value); }

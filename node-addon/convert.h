@@ -14,9 +14,6 @@ namespace threadbank::node {
 /// cannot cross (functions, symbols, BigInt, cycles, nesting deeper than 64).
 nlohmann::json to_json(const Napi::Value& value, const char* what);
 Napi::Value from_json(Napi::Env env, const nlohmann::json& value);
-/// Params as the JS side passes them: JSON text where it could make text that converts the
-/// same (js/src/params-text.ts), the value itself otherwise.
-nlohmann::json params_from(const Napi::Value& value);
 /// A JS string as UTF-8, read through a stack buffer first (one N-API call when it fits).
 std::string utf8_text(const Napi::Value& value);
 

@@ -52,7 +52,6 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                      {
                          InstanceMethod("registerBank", &EngineWrap::register_bank),
                          InstanceMethod("registerTask", &EngineWrap::register_task),
-                         InstanceMethod("submit", &EngineWrap::submit),
                          InstanceMethod("submitMany", &EngineWrap::submit_many),
                          InstanceMethod("taskIndex", &EngineWrap::task_index),
                          InstanceMethod("cancel", &EngineWrap::cancel),
@@ -156,27 +155,6 @@ Napi::Value EngineWrap::register_task(const Napi::CallbackInfo& info) {
   });
 }
 
-// submit(task, params | JSON text of params | undefined, priority, timeoutMs (-1: default), retries (-1: default),
-//        clientId, bankId, payloadBytes)
-Napi::Value EngineWrap::submit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    SubmitSpec spec;
-    spec.task = utf8_text(info[0]);
-    if (!info[1].IsUndefined()) spec.params = params_from(info[1]);
-    spec.priority = info[2].As<Napi::Number>().Int32Value();
-    double timeout = info[3].As<Napi::Number>().DoubleValue();
-    if (timeout >= 0) spec.timeout_ms = static_cast<std::int64_t>(timeout);
-    int retries = info[4].As<Napi::Number>().Int32Value();
-    if (retries >= 0) spec.retries = retries;
-    if (info[5].IsString()) spec.client = info[5].As<Napi::String>().Utf8Value();
-    if (info[6].IsString()) spec.bank = info[6].As<Napi::String>().Utf8Value();
-    if (info[7].IsNumber()) spec.payload_bytes = static_cast<std::size_t>(info[7].As<Napi::Number>().Int64Value());
-    RequestId id = engine(env).submit(std::move(spec));
-    return Napi::Number::New(env, static_cast<double>(id));
-  });
-}
-
 // submitMany(tasks[], paramsText, paramsValues[] | undefined, numbers, clients[] | undefined,
 //            banks[] | undefined, ids, stopAtFull)
 // Several submits in one crossing and one lock (per slice); see js/src/submit-batch.ts.
@@ -241,7 +219,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
           spec.params = views::parse_json_text(segment);
         } else if (values) {
           Napi::Value value = values->Get(i);
-          if (!value.IsUndefined()) spec.params = params_from(value);
+          if (!value.IsUndefined()) spec.params = to_json(value, "params");
         }
       } catch (const Error& error) {
         refuse(i, to_js_error(env, error).Value());

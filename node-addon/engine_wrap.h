@@ -32,7 +32,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value register_bank(const Napi::CallbackInfo& info);
   Napi::Value register_task(const Napi::CallbackInfo& info);
-  Napi::Value submit(const Napi::CallbackInfo& info);
   Napi::Value submit_many(const Napi::CallbackInfo& info);
   Napi::Value task_index(const Napi::CallbackInfo& info);
   Napi::Value cancel(const Napi::CallbackInfo& info);

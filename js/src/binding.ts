@@ -51,17 +51,6 @@ export interface BankInput {
 export interface NativeEngine {
   registerBank(bank: BankInput): number;
   registerTask(task: string, bank: string, action: string): void;
-  submit(
-    task: string,
-    /** A plain object or array, its JSON text (params-text.ts), or undefined. */
-    params: unknown,
-    priority: number,
-    timeoutMs: number,
-    retries: number,
-    clientId: string | undefined,
-    bankId: string | undefined,
-    payloadBytes: number,
-  ): number;
   /**
    * Several submits in one call, in order (see submit-batch.ts). `numbers` holds taskIndex
    * (-1: by name), priority, timeoutMs, retries and payloadBytes of each; params are each

@@ -356,13 +356,6 @@ export class WorkerManager {
     return { params: paramsText(value as object) ?? value, payloadBytes, taskIndex };
   }
 
-  /** Submits one job on its own (a parked one: it waited for room in the queue). */
-  private submitToCore(job: Job): number {
-    const { params, payloadBytes } = this.crossingOf(job);
-    const { options } = job;
-    return this.engine.submit(job.taskId, params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, payloadBytes);
-  }
-
   /** Hands the submissions gathered since the last flush to the core, in order. */
   private submitQueued(): void {
     if (this.outgoing.size === 0) return;
@@ -432,22 +425,34 @@ export class WorkerManager {
 
   /** The queue has room again: submit waiting requests, in order, while it lasts. */
   private unpark(): void {
-    while (this.parked.length > 0) {
-      const next = this.parked[0]!;
-      let id: number;
+    const batch = new SubmitBatch<Parked>();
+    for (const parked of this.parked.splice(0)) {
+      const { job } = parked;
+      let crossing: Crossing;
       try {
-        id = this.submitToCore(next.job);
+        crossing = this.crossingOf(job);
       } catch (error) {
-        const wrapped = fromBindingError(error, { callerStack: next.job.callerStack });
-        if (wrapped.code === 'E_QUEUE_FULL') return;
-        this.parked.shift();
-        next.settle.reject(wrapped);
+        parked.settle.reject(fromBindingError(error, { callerStack: job.callerStack }));
         continue;
       }
-      this.parked.shift();
-      if (next.onAbort) next.job.options.signal?.removeEventListener('abort', next.onAbort);
-      this.track(id, next.job, next.settle);
+      const { options } = job;
+      batch.add(parked, job.taskId, crossing.taskIndex, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
     }
+    // From the first refused for a full queue on, the rest are refused untried (stopAtFull)
+    // and wait again, in the same order.
+    batch.submit(
+      this.engine,
+      true,
+      (parked, id) => {
+        if (parked.onAbort) parked.job.options.signal?.removeEventListener('abort', parked.onAbort);
+        this.track(id, parked.job, parked.settle);
+      },
+      (parked, error) => {
+        const wrapped = fromBindingError(error, { callerStack: parked.job.callerStack });
+        if (wrapped.code === 'E_QUEUE_FULL') this.parked.push(parked);
+        else parked.settle.reject(wrapped);
+      },
+    );
     this.updateRef();
   }
 

@@ -148,7 +148,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     registerTask(task: string, bank: string, action: string): void {
       this.call(() => this.handle.registerTask(task, bank, action));
     }
-    submit(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
+    private submitOne(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
       // Plain data arrives as JSON text already (see params-text.ts).
       let text = typeof params === 'string' ? params : '';
       if (params !== undefined && typeof params !== 'string') {
@@ -172,7 +172,7 @@ export function wasmCore(module: WasmModule): CoreModule {
         const params = texts[i] !== '' ? texts[i] : paramsValues?.[i];
         try {
           if (full !== undefined) throw full;
-          ids[i] = this.submit(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!);
+          ids[i] = this.submitOne(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!);
         } catch (error) {
           ids[i] = 0;
           (errors ??= new Array<unknown>(tasks.length))[i] = error;
