@@ -148,6 +148,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     registerTask(task: string, bank: string, action: string): void {
       this.call(() => this.handle.registerTask(task, bank, action));
     }
+    /** One submit; the caller schedules the work it may have queued (afterWork). */
     private submitOne(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
       // Plain data arrives as JSON text already (see params-text.ts).
       let text = typeof params === 'string' ? params : '';
@@ -158,9 +159,7 @@ export function wasmCore(module: WasmModule): CoreModule {
           throw Object.assign(new Error(`expected JSON-compatible data for params but ${(error as Error).message}`), { code: 'E_INVALID_PARAMS' });
         }
       }
-      const id = this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes));
-      this.afterWork();
-      return id;
+      return this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes));
     }
     submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
       // Calls into the module are cheap next to N-API's: one submit at a time, by name.
@@ -179,6 +178,7 @@ export function wasmCore(module: WasmModule): CoreModule {
           if (stopAtFull && (error as { code?: unknown }).code === 'E_QUEUE_FULL') full = error;
         }
       }
+      this.afterWork();
       return errors;
     }
     taskIndex(): number {
