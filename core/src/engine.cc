@@ -411,6 +411,7 @@ struct Engine::Impl {
       d.bank = b;
       d.worker = w;
       d.action = &bank.manifest.actions[r.action].id;
+      d.action_index = r.action;
       if (bank.kind == BankKind::NATIVE) {
         d.params = s->params;
         // An idle native worker starts it at once: mark it now and spare the pool thread a
@@ -664,7 +665,7 @@ std::uint32_t Engine::register_bank(BankConfig config) {
     throw Error(ErrorCode::INVALID_MANIFEST, "expected a manifest with at least one action for bank \"" +
                                                  config.id + "\"");
   }
-  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> native;
+  std::vector<std::shared_ptr<const NativeHandler>> native;  // by action index
   if (config.kind == BankKind::NATIVE) {
     for (const auto& action : config.manifest.actions) {
       auto handler = m.handlers ? m.handlers->find(action.id) : nullptr;
@@ -673,7 +674,7 @@ std::uint32_t Engine::register_bank(BankConfig config) {
                                                      "\" declares action \"" + action.id +
                                                      "\" but no native handler has that name");
       }
-      native.emplace(action.id, std::move(handler));
+      native.push_back(std::move(handler));
     }
   }
 

@@ -12,8 +12,7 @@ std::uint64_t flag_key(RequestId request, std::uint8_t attempt) { return request
 
 }  // namespace
 
-NativePool::NativePool(int worker_count,
-                       std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
+NativePool::NativePool(int worker_count, std::vector<std::shared_ptr<const NativeHandler>> handlers,
                        StartSink on_start, CompletionSink on_complete, bool threaded)
     : handlers_(std::move(handlers)),
       on_start_(std::move(on_start)),
@@ -38,14 +37,12 @@ bool NativePool::enqueue(Dispatch dispatch, bool wake) {
     return false;
   }
   Worker& worker = *workers_[index];
-  auto flag = std::make_shared<std::atomic<bool>>(false);
   {
     std::lock_guard<std::mutex> lock(worker.mutex);
     if (worker.stopping) {
       // Fall through to report outside the lock.
     } else {
-      worker.flags[flag_key(dispatch.request, dispatch.attempt)] = flag;
-      worker.jobs.push_back(Job{std::move(dispatch), std::move(flag)});
+      worker.jobs.push_back(Job{std::move(dispatch), false});
       if (!threaded_) return false;
       if (wake) {
         worker.wake.notify_one();
@@ -74,9 +71,16 @@ void NativePool::abort(RequestId request, std::uint8_t attempt, std::int32_t wor
   auto index = static_cast<std::size_t>(worker);
   if (index >= workers_.size()) return;
   Worker& w = *workers_[index];
+  std::uint64_t key = flag_key(request, attempt);
   std::lock_guard<std::mutex> lock(w.mutex);
-  auto it = w.flags.find(flag_key(request, attempt));
-  if (it != w.flags.end()) it->second->store(true, std::memory_order_relaxed);
+  if (w.running && w.running_key == key) {
+    w.running_cancelled.store(true, std::memory_order_relaxed);
+    return;
+  }
+  // Queued jobs are few (a worker holds its running job and a small prefetch window).
+  for (Job& job : w.jobs) {
+    if (flag_key(job.dispatch.request, job.dispatch.attempt) == key) job.cancelled = true;
+  }
 }
 
 void NativePool::stop() {
@@ -84,8 +88,8 @@ void NativePool::stop() {
   for (auto& worker : workers_) {
     std::lock_guard<std::mutex> lock(worker->mutex);
     worker->stopping = true;
-    // Ask running handlers to stop early; queued jobs are reported by the thread itself.
-    for (auto& entry : worker->flags) entry.second->store(true, std::memory_order_relaxed);
+    // Ask the running handler to stop early; queued jobs are reported by the thread itself.
+    worker->running_cancelled.store(true, std::memory_order_relaxed);
     worker->wake.notify_one();
   }
   for (auto& worker : workers_) {
@@ -101,6 +105,7 @@ void NativePool::stop() {
           if (worker->jobs.empty()) break;
           job = std::move(worker->jobs.front());
           worker->jobs.pop_front();
+          begin_locked(*worker, job);
         }
         run_job(*worker, std::move(job), true);
       }
@@ -124,24 +129,29 @@ std::size_t NativePool::run_pending(std::size_t max_jobs) {
       idle_workers = 0;
       job = std::move(worker.jobs.front());
       worker.jobs.pop_front();
+      begin_locked(worker, job);
     }
     run_job(worker, std::move(job), false);
+    {
+      std::lock_guard<std::mutex> lock(worker.mutex);
+      worker.running = false;
+    }
     ++ran;
   }
   return ran;
 }
 
-Outcome NativePool::invoke(const Job& job) {
-  auto handler = handlers_.find(*job.dispatch.action);
-  if (handler == handlers_.end()) {
+Outcome NativePool::invoke(Worker& worker, const Job& job) {
+  if (job.dispatch.action_index >= handlers_.size()) {
     return Outcome::fail(ErrorCode::INTERNAL, "no native handler for " + *job.dispatch.action);
   }
+  const NativeHandler& handler = *handlers_[job.dispatch.action_index];
   static const nlohmann::json EMPTY = nlohmann::json::object();
   const nlohmann::json& params = job.dispatch.params ? *job.dispatch.params : EMPTY;
-  TaskContext ctx(job.cancelled.get());
+  TaskContext ctx(&worker.running_cancelled);
   // Threads capture exceptions; they never escape (an escaping one would terminate).
   try {
-    return Outcome::ok((*handler->second)(params, ctx));
+    return Outcome::ok(handler(params, ctx));
   } catch (const Error& error) {
     return Outcome::fail(error.code(), error.what());
   } catch (const std::exception& error) {
@@ -151,17 +161,26 @@ Outcome NativePool::invoke(const Job& job) {
   }
 }
 
+void NativePool::begin_locked(Worker& worker, const Job& job) {
+  worker.running = true;
+  worker.running_key = flag_key(job.dispatch.request, job.dispatch.attempt);
+  worker.running_cancelled.store(job.cancelled, std::memory_order_relaxed);
+}
+
 void NativePool::run(Worker& worker) {
   for (;;) {
     Job job;
     bool shutting_down = false;
     {
+      // One lock per job: the previous job ends (no longer abortable) where the next begins.
       std::unique_lock<std::mutex> lock(worker.mutex);
+      worker.running = false;
       worker.wake.wait(lock, [&] { return worker.stopping || !worker.jobs.empty(); });
       if (worker.jobs.empty()) return;  // stopping and nothing left to report
       job = std::move(worker.jobs.front());
       worker.jobs.pop_front();
       shutting_down = worker.stopping;
+      begin_locked(worker, job);
     }
     run_job(worker, std::move(job), shutting_down);
   }
@@ -171,16 +190,12 @@ void NativePool::run_job(Worker& worker, Job job, bool shutting_down) {
   Outcome outcome;
   if (shutting_down) {
     outcome = Outcome::fail(ErrorCode::SHUTTING_DOWN, "the native pool stopped before this ran");
-  } else if (job.cancelled->load(std::memory_order_relaxed)) {
+  } else if (worker.running_cancelled.load(std::memory_order_relaxed)) {
     // Aborted while queued on this worker: skip the handler, just free the slot.
     outcome = Outcome::fail(ErrorCode::CANCELLED, "aborted before it started");
   } else {
     if (!job.dispatch.started) on_start_(job.dispatch);
-    outcome = invoke(job);
-  }
-  {
-    std::lock_guard<std::mutex> lock(worker.mutex);
-    worker.flags.erase(flag_key(job.dispatch.request, job.dispatch.attempt));
+    outcome = invoke(worker, job);
   }
   on_complete_(job.dispatch, std::move(outcome));
 }

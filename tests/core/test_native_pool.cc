@@ -385,16 +385,16 @@ TEST_CASE("NativePool runs each attempt on the worker it names and reports every
           "[native][pool]") {
   int workers = GENERATE(1, 2, 4);
   static const std::string WHO = "who";
-  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers;
+  std::vector<std::shared_ptr<const NativeHandler>> handlers;  // by action index
   auto thread_name = [](const std::thread::id& id) {
     std::ostringstream out;
     out << id;
     return out.str();
   };
-  handlers[WHO] =
+  handlers.push_back(
       std::make_shared<const NativeHandler>([&thread_name](const nlohmann::json&, TaskContext&) {
         return nlohmann::json(thread_name(std::this_thread::get_id()));
-      });
+      }));
   PoolRecorder rec;
   NativePool pool(
       workers, handlers,
@@ -432,13 +432,13 @@ TEST_CASE("NativePool::stop reports queued attempts as E_SHUTTING_DOWN and stops
           "[native][pool]") {
   static const std::string WAIT = "wait_cancel";
   std::atomic<int> running{0};
-  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers;
-  handlers[WAIT] =
+  std::vector<std::shared_ptr<const NativeHandler>> handlers;  // by action index
+  handlers.push_back(
       std::make_shared<const NativeHandler>([&](const nlohmann::json&, TaskContext& ctx) {
         ++running;
         spin_until([&] { return ctx.cancelled(); });
         return nlohmann::json(ctx.cancelled());
-      });
+      }));
   PoolRecorder rec;
   auto pool = std::make_unique<NativePool>(
       1, handlers, [](const Dispatch&) {},
@@ -469,13 +469,13 @@ TEST_CASE("NativePool::stop reports queued attempts as E_SHUTTING_DOWN and stops
 TEST_CASE("NativePool::abort flags the running attempt of that request only", "[native][pool]") {
   static const std::string WAIT = "wait_cancel";
   std::atomic<int> running{0};
-  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers;
-  handlers[WAIT] =
+  std::vector<std::shared_ptr<const NativeHandler>> handlers;  // by action index
+  handlers.push_back(
       std::make_shared<const NativeHandler>([&](const nlohmann::json&, TaskContext& ctx) {
         ++running;
         spin_until([&] { return ctx.cancelled(); });
         return nlohmann::json(ctx.cancelled());
-      });
+      }));
   PoolRecorder rec;
   NativePool pool(
       2, handlers, [](const Dispatch&) {},
@@ -496,13 +496,33 @@ TEST_CASE("NativePool::abort flags the running attempt of that request only", "[
     CHECK(rec.done[0].second.result == nlohmann::json(true));
   }
   pool.abort(1, /*attempt=*/2, 0);  // a different attempt of request 1: not this one
+  // Two more behind request 1 on worker 0; the first is aborted while it waits.
+  pool.execute(make_dispatch(3, 0, &WAIT));
+  pool.execute(make_dispatch(4, 0, &WAIT));
+  pool.abort(3, 1, 0);
   std::this_thread::sleep_for(milliseconds(50));
   {
     std::lock_guard<std::mutex> lock(rec.mutex);
     CHECK(rec.done.size() == 1);
   }
   pool.abort(1, 1, 0);
-  rec.wait_for_done(2);
+  rec.wait_for_done(3);
+  // Request 4 runs with a cancel flag of its own: request 1's abort does not stop it.
+  REQUIRE(spin_until([&] { return running.load() == 3; }));
+  std::this_thread::sleep_for(milliseconds(50));
+  {
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    REQUIRE(rec.done.size() == 3);
+    CHECK(rec.done[1].first.request == 1);
+    CHECK(rec.done[1].second.result == nlohmann::json(true));
+    CHECK(rec.done[2].first.request == 3);
+    CHECK(rec.done[2].second.error == ErrorCode::CANCELLED);  // never ran
+  }
+  pool.abort(4, 1, 0);
+  rec.wait_for_done(4);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  CHECK(rec.done[3].first.request == 4);
+  CHECK(rec.done[3].second.result == nlohmann::json(true));
 }
 
 TEST_CASE("without native threads, native work runs when the host asks", "[native]") {
@@ -576,9 +596,13 @@ TEST_CASE("with deferred wakes, a long run of submits wakes native threads witho
           "[native]") {
   NativeHarness h(1, deferred_wakes());
   warm_up_then_let_sleep(h, 1);
-  // A host that keeps submitting and never flushes (a synchronous loop): the sleeping
+  // A host that keeps submitting and has not flushed yet (a synchronous loop): the sleeping
   // thread is woken after a bounded number of submits and works through the queue.
   std::vector<RequestId> ids;
   for (int i = 0; i < 256; ++i) ids.push_back(h.submit("add", {{"a", i}, {"b", 1}}));
+  CHECK(h.wait(ids[0]).status == RequestStatus::COMPLETED);
+  // The thread may catch up with the loop and sleep again on a wake deferred by one of the
+  // last submits: the host's flush pays that one.
+  h.engine->wake_native();
   for (RequestId id : ids) CHECK(h.wait(id).status == RequestStatus::COMPLETED);
 }

@@ -21,6 +21,7 @@ struct Dispatch {
   std::uint32_t bank = 0;
   std::int32_t worker = 0;
   const std::string* action = nullptr;  ///< the action id; owned by the bank's manifest
+  std::uint16_t action_index = 0;       ///< the action's index in the bank's manifest
   /// Params for native actions (shared so a retry needs no copy); null for script actions,
   /// whose payload never leaves JavaScript.
   std::shared_ptr<const nlohmann::json> params;

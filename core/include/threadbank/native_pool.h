@@ -12,7 +12,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "threadbank/executor.h"
@@ -27,11 +26,11 @@ class NativePool final : public Executor {
   /// @brief Called on the worker thread just before a handler starts.
   using StartSink = std::function<void(const Dispatch&)>;
 
-  /// @param handlers action id -> handler, resolved once at bank registration
+  /// @param handlers one per manifest action, by action index (Dispatch::action_index),
+  ///        resolved once at bank registration
   /// @param threaded false for hosts without threads: no thread is started and queued jobs
   ///        run when the host calls run_pending() (see Engine::run_native)
-  NativePool(int worker_count,
-             std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers,
+  NativePool(int worker_count, std::vector<std::shared_ptr<const NativeHandler>> handlers,
              StartSink on_start, CompletionSink on_complete, bool threaded = true);
   ~NativePool() override;  ///< joins the threads (running handlers are asked to stop)
 
@@ -55,25 +54,31 @@ class NativePool final : public Executor {
  private:
   struct Job {
     Dispatch dispatch;
-    std::shared_ptr<std::atomic<bool>> cancelled;
+    bool cancelled = false;  // aborted while queued (under the worker's mutex)
   };
   struct Worker {
     std::mutex mutex;
     std::condition_variable wake;
     std::deque<Job> jobs;
-    // Cancel flags of queued and running jobs, keyed by (request << 8 | attempt).
-    std::unordered_map<std::uint64_t, std::shared_ptr<std::atomic<bool>>> flags;
+    // The attempt this worker runs, as (request << 8 | attempt), while `running`. Its cancel
+    // flag is the one a handler polls through TaskContext; queued jobs carry their own bool.
+    // One flag per worker instead of one allocated per job: a worker runs one job at a time.
+    bool running = false;
+    std::uint64_t running_key = 0;
+    std::atomic<bool> running_cancelled{false};
     bool stopping = false;
     bool wake_owed = false;  // a job was queued without waking this worker
     std::thread thread;
   };
 
   void run(Worker& worker);
+  /// Marks `job` as the worker's running one (the caller holds the worker's mutex).
+  static void begin_locked(Worker& worker, const Job& job);
   /// Runs one job taken from a worker's queue and reports it.
   void run_job(Worker& worker, Job job, bool shutting_down);
-  Outcome invoke(const Job& job);
+  Outcome invoke(Worker& worker, const Job& job);
 
-  std::unordered_map<std::string, std::shared_ptr<const NativeHandler>> handlers_;
+  std::vector<std::shared_ptr<const NativeHandler>> handlers_;
   StartSink on_start_;
   CompletionSink on_complete_;
   std::vector<std::unique_ptr<Worker>> workers_;
