@@ -73,7 +73,7 @@ interface Pending {
 /**
  * Attempts a script worker holds beyond those it runs, unless the bank sets a number: the
  * core sizes the window from the bank's measured task durations (core/include/threadbank/
- * prefetch.h). Tiny tasks then travel many to a message; tasks over a millisecond are
+ * prefetch.h). Tiny tasks then travel many to a message; tasks over about 4 ms are
  * not held back from a worker that frees first.
  */
 const DEFAULT_PREFETCH = 'auto';

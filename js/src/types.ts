@@ -56,8 +56,8 @@ export interface ScriptBankOptions extends BankCommon {
   /**
    * Attempts queued inside each worker beyond those running, so it never idles waiting for
    * a message and tiny tasks travel many to a message. Default 'auto': as many as fit in
-   * about 1 ms of the bank's measured time per task (up to 64 for tiny tasks, none for tasks
-   * over a millisecond, so a waiting request goes to whichever worker frees first).
+   * about 4 ms of the bank's measured time per task (up to 64 for tiny tasks, none for tasks
+   * over 4 ms, so a waiting request goes to whichever worker frees first).
    * A number from 0 to 64 fixes it.
    */
   prefetch?: number | 'auto';

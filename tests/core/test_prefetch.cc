@@ -30,13 +30,14 @@ void auto_bank(ScriptHarness& h, int queued, BankOptions options = BankOptions{}
 
 }  // namespace
 
-TEST_CASE("the adaptive window covers about a millisecond of measured work", "[prefetch]") {
+TEST_CASE("the adaptive window covers about four milliseconds of measured work", "[prefetch]") {
   CHECK(AdaptivePrefetch{}.window() == AdaptivePrefetch::INITIAL_WINDOW);
   CHECK(fed(2 * US, 1).window() == MAX_PREFETCH);  // tiny tasks: capped
   CHECK(fed(0, 1).window() == MAX_PREFETCH);       // results that came back together
-  CHECK(fed(100 * US, 1).window() == 10);
-  CHECK(fed(250 * US, 1).window() == 4);
-  CHECK(fed(1'000 * US, 1).window() == 1);
+  CHECK(fed(100 * US, 1).window() == 40);
+  CHECK(fed(250 * US, 1).window() == 16);
+  CHECK(fed(1'000 * US, 1).window() == 4);
+  CHECK(fed(4'000 * US, 1).window() == 1);
   CHECK(fed(5'000 * US, 1).window() == 0);  // long tasks: none held back
 }
 
@@ -123,14 +124,14 @@ TEST_CASE("a worker running several attempts at once gets a window per attempt i
   BankOptions options;
   options.max_concurrent = 4;
   auto_bank(h, 100, options);
-  // Four at a time, 2 ms each: one finishes every 0.5 ms, so two fit in the 1 ms cover.
+  // Four at a time, 2 ms each: one finishes every 0.5 ms, so eight fit in the 4 ms cover.
   for (int i = 0; i < 40; ++i) {
     Dispatch d = h.take();
     Outcome outcome = Outcome::ok(nullptr);
     outcome.run_ns = 2'000 * US;
     h.finish(d, std::move(outcome));
   }
-  CHECK(h.engine->worker_status()[0].capacity == 4 + 2);
+  CHECK(h.engine->worker_status()[0].capacity == 4 + 8);
 }
 
 TEST_CASE("a fixed prefetch ignores durations; out-of-range values are refused", "[prefetch][engine]") {

@@ -8,8 +8,7 @@
 /// lot keeps requests from whichever worker frees first, which for long tasks costs whole
 /// task durations. So the window covers a fixed span of expected work: as many attempts as
 /// fit in COVER_NS at the bank's measured duration per attempt. Tiny tasks get the maximum;
-/// attempts over a millisecond get none, as a bank of long tasks would be configured
-/// by hand.
+/// attempts over COVER_NS get none, as a bank of long tasks would be configured by hand.
 
 #include <cstdint>
 
@@ -22,8 +21,13 @@ constexpr int MAX_PREFETCH = 64;
 
 class AdaptivePrefetch {
  public:
-  /// Expected work a worker may hold beyond what it runs.
-  static constexpr std::int64_t COVER_NS = 1'000'000;
+  /// Expected work a worker may hold beyond what it runs. It must outlast the refill's trip:
+  /// the worker sends a finished result up to a millisecond late (to share a message with
+  /// the next ones, worker-runtime.ts FLUSH_BUDGET_MS), and the host answers only when it is
+  /// scheduled, which on a machine whose cores the workers fill can take as long again. With
+  /// 1 ms, poolifier's benchmark shape (~230 us tasks, as many workers as cores) kept 1.85-1.89
+  /// of 2 cores busy, the workers running dry between refills; with 4 ms, 1.96-1.98.
+  static constexpr std::int64_t COVER_NS = 4'000'000;
   /// Before any attempt has finished nothing is known: hold one more, as a fixed bank of
   /// long tasks would be safe with, and let the first results open the window.
   static constexpr int INITIAL_WINDOW = 1;
