@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the browser suite in headless Chromium, twice: on a cross-origin isolated page (the
-// pthread build) and on a plain page (the build without threads). Results are collected
+// pthread build) and on a plain page (the build without threads), both under a
+// Content-Security-Policy without 'unsafe-eval' (docs/browser.md). Results are collected
 // from the page, printed, and written to build/browser.json so a failure in the browser
 // fails `npm test`.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 const totals = { passed: 0, failed: 0, skipped: 0 };
 try {
   for (const isolated of [true, false]) {
-    const server = await serve(root, { isolated });
+    const server = await serve(root, { isolated, strictCsp: true });
     const { port } = server.address();
     const page = await browser.newPage();
     const errors = [];

@@ -1,6 +1,8 @@
 // A static file server for the browser suites and examples, on 127.0.0.1 only. With
 // `isolated`, every response carries COOP/COEP, so pages are cross-origin isolated
-// (SharedArrayBuffer, and so the pthread build, available).
+// (SharedArrayBuffer, and so the pthread build, available). With `strictCsp`, a
+// Content-Security-Policy that forbids evaluating strings as code (no 'unsafe-eval') and
+// inline scripts: what the page then loads must run without them.
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -15,7 +17,9 @@ const TYPES = {
   '.map': 'application/json',
 };
 
-export function serve(root, { isolated, port = 0 } = {}) {
+const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+
+export function serve(root, { isolated, strictCsp = false, port = 0 } = {}) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -37,6 +41,7 @@ export function serve(root, { isolated, port = 0 } = {}) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
     }
+    if (strictCsp) headers['Content-Security-Policy'] = STRICT_CSP;
     response.writeHead(200, headers);
     createReadStream(file).pipe(response);
   });
