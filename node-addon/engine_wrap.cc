@@ -41,10 +41,6 @@ ErrorCode code_at(const Napi::Value& v) {
   return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
 }
 
-/// Numbers per submit in submitMany's `numbers`: taskIndex, priority, timeoutMs, retries,
-/// payloadBytes.
-constexpr std::size_t SUBMIT_NUMBERS = 5;
-
 }  // namespace
 
 Napi::Function EngineWrap::define(Napi::Env env) {
@@ -178,7 +174,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
     auto ids = info[6].As<Napi::Float64Array>();
     const bool stop_at_full = info[7].ToBoolean().Value();
     const std::uint32_t count = tasks.Length();
-    if (numbers.ElementLength() < std::size_t{count} * SUBMIT_NUMBERS || ids.ElementLength() < count) {
+    if (numbers.ElementLength() < std::size_t{count} * views::SUBMIT_NUMBERS || ids.ElementLength() < count) {
       throw Error(ErrorCode::INVALID_ARGUMENT, "expected room for " + std::to_string(count) + " submits in numbers and ids");
     }
     // Params are converted here, on the JS thread, before the core's lock is taken. A
@@ -199,7 +195,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       std::string_view segment = rest.substr(0, cut);
       rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
       SubmitSpec spec;
-      const double* n = numbers.Data() + std::size_t{i} * SUBMIT_NUMBERS;
+      const double* n = numbers.Data() + std::size_t{i} * views::SUBMIT_NUMBERS;
       spec.task_index = static_cast<std::int32_t>(n[0]);
       if (spec.task_index < 0) spec.task = utf8_text(tasks.Get(i));
       spec.priority = static_cast<int>(n[1]);

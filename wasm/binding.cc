@@ -5,14 +5,17 @@
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/threading.h>
+#include <emscripten/val.h>
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "threadbank/builtin_pack.h"
 #include "threadbank/engine.h"
+#include "json_text.h"
 #include "views.h"
 #ifdef __EMSCRIPTEN_PTHREADS__
 #include "reaper.h"
@@ -106,12 +109,95 @@ class WasmEngine {
     });
   }
 
+  // One call for a batch of submits (the addon's submitMany, in the form embind passes
+  // cheaply): `tasks`, `params`, `clients` and `banks` hold one '\0'-separated segment per
+  // submit ("" params: none; "" clients or banks: none for the whole batch), `numbers`
+  // SUBMIT_NUMBERS per submit. Returns a view of the ids, 0 where refused (submit_errors()
+  // says why), valid until the next call. A segment count that does not match (a name that
+  // holds '\0') refuses the whole call with E_INVALID_ARGUMENT: the caller then submits one
+  // by one.
+  emscripten::val submit_many(const std::string& tasks, const std::string& params, const emscripten::val& numbers,
+                              const std::string& clients, const std::string& banks, bool stop_at_full) {
+    submit_errors_.clear();
+    ids_.clear();
+    guard([&] {
+      std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
+      std::size_t count = n.size() / views::SUBMIT_NUMBERS;
+      if (count == 0) return;
+      auto task_names = segments(tasks, count, "tasks");
+      auto param_texts = segments(params, count, "params");
+      auto client_ids = clients.empty() ? std::vector<std::string_view>() : segments(clients, count, "clients");
+      auto bank_ids = banks.empty() ? std::vector<std::string_view>() : segments(banks, count, "banks");
+      specs_.clear();
+      spec_index_.clear();
+      ids_.assign(count, 0.0);
+      for (std::size_t i = 0; i < count; ++i) {
+        const double* at = n.data() + i * views::SUBMIT_NUMBERS;
+        SubmitSpec spec;
+        spec.task = std::string(task_names[i]);
+        spec.priority = static_cast<int>(at[1]);
+        if (at[2] >= 0) spec.timeout_ms = static_cast<std::int64_t>(at[2]);
+        if (at[3] >= 0) spec.retries = static_cast<int>(at[3]);
+        spec.payload_bytes = static_cast<std::size_t>(at[4]);
+        if (!client_ids.empty()) spec.client = std::string(client_ids[i]);
+        if (!bank_ids.empty()) spec.bank = std::string(bank_ids[i]);
+        try {
+          if (!param_texts[i].empty()) spec.params = views::parse_json_text(param_texts[i]);
+        } catch (const Error& error) {
+          refuse(i, error.code(), error.what());
+          continue;
+        }
+        specs_.push_back(std::move(spec));
+        spec_index_.push_back(i);
+      }
+      engine().submit_many(specs_, admitted_, stop_at_full);
+      for (std::size_t k = 0; k < admitted_.size(); ++k) {
+        const Admission& a = admitted_[k];
+        if (a.error == ErrorCode::OK) {
+          ids_[spec_index_[k]] = static_cast<double>(a.id);
+        } else {
+          refuse(spec_index_[k], a.error, a.message);
+        }
+      }
+    });
+    return emscripten::val(emscripten::typed_memory_view(ids_.size(), ids_.data()));
+  }
+
+  /// JSON [[index, code name, message], ...] of the last submit_many's refusals.
+  std::string submit_errors() { return submit_errors_.empty() ? std::string() : submit_errors_.dump(); }
+
+  // One call for a worker's batch of results: `numbers` holds (id, attempt, code, run ms)
+  // per result; `messages` one '\0'-separated segment per result, or "" when none failed.
+  void complete_many(int bank, int worker, const emscripten::val& numbers, const std::string& messages) {
+    guard([&] {
+      std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
+      std::size_t count = n.size() / 4;
+      if (count == 0) return;
+      auto texts = messages.empty() ? std::vector<std::string_view>() : segments(messages, count, "messages");
+      for (std::size_t i = 0; i < count; ++i) {
+        const double* at = n.data() + i * 4;
+        Outcome outcome;
+        outcome.error = code_at(static_cast<int>(at[2]));
+        if (!texts.empty()) outcome.message = std::string(texts[i]);
+        outcome.run_ns = views::run_ns_from_ms(at[3]);
+        engine().complete(static_cast<RequestId>(at[0]), static_cast<std::uint8_t>(at[1]),
+                          static_cast<std::uint32_t>(bank), worker, std::move(outcome));
+      }
+    });
+  }
+
   bool cancel(double id, int code, const std::string& message) {
     return guard_value(false, [&] { return engine().cancel(static_cast<RequestId>(id), code_at(code), message); });
   }
 
-  void started(double id, int attempt) {
-    guard([&] { engine().started(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt)); });
+  // `numbers`: (id, attempt) per attempt that started.
+  void started_many(const emscripten::val& numbers) {
+    guard([&] {
+      std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
+      for (std::size_t i = 0; i + 1 < n.size(); i += 2) {
+        engine().started(static_cast<RequestId>(n[i]), static_cast<std::uint8_t>(n[i + 1]));
+      }
+    });
   }
 
   void complete(double id, int attempt, int bank, int worker, int code, const std::string& message, double run_ms) {
@@ -257,6 +343,29 @@ class WasmEngine {
     return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
   }
 
+  // `text` cut at each '\0' into exactly `count` segments.
+  static std::vector<std::string_view> segments(const std::string& text, std::size_t count, const char* what) {
+    std::vector<std::string_view> out;
+    out.reserve(count);
+    std::string_view rest = text;
+    for (;;) {
+      std::size_t cut = rest.find('\0');
+      out.push_back(rest.substr(0, cut));
+      if (cut == std::string_view::npos) break;
+      rest = rest.substr(cut + 1);
+    }
+    if (out.size() != count) {
+      throw Error(ErrorCode::INVALID_ARGUMENT, std::string("expected ") + std::to_string(count) + " segments of " +
+                                                   what + " but received " + std::to_string(out.size()));
+    }
+    return out;
+  }
+
+  void refuse(std::size_t index, ErrorCode code, const std::string& message) {
+    ids_[index] = 0;
+    submit_errors_.push_back(json::array({index, error_code_name(code), message}));
+  }
+
   static json parse_params(const std::string& text) {
     json params = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (params.is_discarded()) throw Error(ErrorCode::INVALID_PARAMS, "expected JSON-compatible params");
@@ -292,6 +401,12 @@ class WasmEngine {
   std::unique_ptr<Engine> engine_;
   Outbox scratch_;
   std::string error_;
+  // submit_many's, kept between calls for their capacity.
+  std::vector<SubmitSpec> specs_;
+  std::vector<std::size_t> spec_index_;
+  std::vector<Admission> admitted_;
+  std::vector<double> ids_;
+  json submit_errors_ = json::array();
 };
 
 namespace {
@@ -334,8 +449,11 @@ EMSCRIPTEN_BINDINGS(threadbank) {
       .function("registerBank", &WasmEngine::register_bank)
       .function("registerTask", &WasmEngine::register_task)
       .function("submit", &WasmEngine::submit)
+      .function("submitMany", &WasmEngine::submit_many)
+      .function("submitErrors", &WasmEngine::submit_errors)
+      .function("completeMany", &WasmEngine::complete_many)
       .function("cancel", &WasmEngine::cancel)
-      .function("started", &WasmEngine::started)
+      .function("startedMany", &WasmEngine::started_many)
       .function("complete", &WasmEngine::complete)
       .function("workerLost", &WasmEngine::worker_lost)
       .function("workerReplaced", &WasmEngine::worker_replaced)

@@ -45,6 +45,10 @@ void put_event(const Event& e, Put&& put) {
 /// Outcome::run_ns.
 std::int64_t run_ns_from_ms(double run_ms);
 
+/// Numbers per submit in submitMany's `numbers` (js/src/submit-batch.ts): taskIndex,
+/// priority, timeoutMs, retries, payloadBytes.
+constexpr std::size_t SUBMIT_NUMBERS = 5;
+
 /// Engine and bank options from the TS layer's objects.
 EngineConfig engine_config(const nlohmann::json& options);
 /// A bank from { id, kind, workerCount, strategy, concurrency, prefetch, manifest | builtin };

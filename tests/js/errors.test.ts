@@ -33,6 +33,21 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     expect((error as ThreadbankError).message).toMatch(/Expected .* but received/);
   });
 
+  it('refuses only the submits of a batch that cannot run, names with a NUL included', async () => {
+    const settled = await Promise.allSettled([
+      manager.submitRequest('add', { a: 1, b: 2 }),
+      manager.submitRequest('ad\0d', { a: 1, b: 2 }),
+      manager.submitRequest('add', { a: 1 }),
+      manager.submitRequest('add', { a: 3, b: 4 }, { clientId: 'tenant\0a' }),
+      manager.submitRequest('add', { a: 5, b: 6 }, { bankId: 'native' }),
+    ]);
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: { result: 3 } });
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { code: 'E_UNKNOWN_TASK' } });
+    expect(settled[2]).toMatchObject({ status: 'rejected', reason: { code: 'E_INVALID_PARAMS' } });
+    expect(settled[3]).toEqual({ status: 'fulfilled', value: { result: 7 } });
+    expect(settled[4]).toEqual({ status: 'fulfilled', value: { result: 11 } });
+  });
+
   it('rejects params that miss a required field or have the wrong type with E_INVALID_PARAMS', async () => {
     await expect(manager.submitRequest('add', { a: 1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
     await expect(manager.submitRequest('add', { a: 1, b: 'two' })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });

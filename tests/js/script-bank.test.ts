@@ -65,6 +65,18 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect((rejected.cause as Error).name).toBe('TypeError');
   });
 
+  it('records failure messages exactly, one holding a NUL among others of the same batch', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty, workerCount: 1 }] });
+    const messages = ['before\0after', 'plain', ''];
+    const settled = await Promise.allSettled([...messages.map((message) => manager.submitRequest('throws', { message })), manager.submitRequest('ok')]);
+    expect(settled[3]).toEqual({ status: 'fulfilled', value: 'ok' });
+    for (let i = 0; i < messages.length; i++) {
+      const error = (settled[i] as PromiseRejectedResult).reason as ThreadbankError;
+      expect(error.code).toBe('E_HANDLER');
+      expect(manager.getRequestLifecycle(error.requestId!)?.errorMessage).toBe(messages[i]);
+    }
+  });
+
   it('fails a result that cannot be cloned with E_HANDLER and nothing else', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'f', script: faulty }] });
     const [bad, good] = await Promise.allSettled([manager.submitRequest('notCloneable'), manager.submitRequest('ok')]);

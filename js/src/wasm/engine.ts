@@ -21,8 +21,19 @@ interface WasmEngineHandle {
   registerTask(task: string, bank: string, action: string): void;
   submit(task: string, params: string, priority: number, timeoutMs: number, retries: number, client: string, bank: string, payloadBytes: number): number;
   cancel(id: number, code: number, message: string): boolean;
-  started(id: number, attempt: number): void;
+  /**
+   * One '\0'-separated segment per submit in each string ('' clients or banks: none at all),
+   * SUBMIT_NUMBERS numbers per submit. Returns a view of the ids in the module's memory (0
+   * where refused, see submitErrors), valid until the next call.
+   */
+  submitMany(tasks: string, params: string, numbers: Float64Array, clients: string, banks: string, stopAtFull: boolean): Float64Array;
+  /** JSON [[index, code, message], ...] of the last submitMany's refusals, '' when none. */
+  submitErrors(): string;
+  /** (id, attempt) per attempt that started. */
+  startedMany(numbers: Float64Array): void;
   complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string, runMs: number): void;
+  /** (id, attempt, code, runMs) per result; `messages` one segment per result, or '' when none failed. */
+  completeMany(bank: number, worker: number, numbers: Float64Array, messages: string): void;
   /** `running`: JSON [[id, attempt], ...], or '' when not known. */
   workerLost(bank: number, worker: number, code: number, message: string, running: string): void;
   workerReplaced(bank: number, worker: number): void;
@@ -48,6 +59,20 @@ interface WasmEngineHandle {
   wakeNative(): void;
   close(): void;
   delete(): void;
+}
+
+/** An error kept by the module ("CODE\nmessage") as the error the addon would throw. */
+function errorFrom(kept: string): Error {
+  const newline = kept.indexOf('\n');
+  return Object.assign(new Error(kept.slice(newline + 1)), { code: kept.slice(0, newline) });
+}
+
+/** One segment per submit joined for submitMany, or '' when no submit has one. */
+function joined(values: (string | undefined)[] | undefined, count: number): string {
+  if (values === undefined) return '';
+  let out = values[0] ?? '';
+  for (let i = 1; i < count; i++) out += PARAMS_SEPARATOR + (values[i] ?? '');
+  return out;
 }
 
 /** Native jobs run per macrotask without threads: small slices keep the loop responsive. */
@@ -91,9 +116,7 @@ export function wasmCore(module: WasmModule): CoreModule {
 
     private check(): void {
       const error = this.handle.error();
-      if (error === '') return;
-      const newline = error.indexOf('\n');
-      throw Object.assign(new Error(error.slice(newline + 1)), { code: error.slice(0, newline) });
+      if (error !== '') throw errorFrom(error);
     }
 
     private call<T>(body: () => T): T {
@@ -162,7 +185,35 @@ export function wasmCore(module: WasmModule): CoreModule {
       return this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes));
     }
     submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
-      // Calls into the module are cheap next to N-API's: one submit at a time, by name.
+      // Plain data (all of it JSON text already) goes in one call: each call into the module
+      // converts its strings and takes the core's lock, and per submit that was a large part
+      // of the browser's main thread.
+      if (paramsValues === undefined) {
+        const errors = this.submitJoined(tasks, paramsText, numbers, clientIds, bankIds, ids, stopAtFull);
+        if (errors !== undefined) {
+          this.afterWork();
+          return errors;
+        }
+      }
+      return this.submitEach(tasks, paramsText, paramsValues, numbers, clientIds, bankIds, ids, stopAtFull);
+    }
+    /** The batch in one call; undefined when it must go one by one (a name holds the separator). */
+    private submitJoined(tasks: string[], paramsText: string, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null | undefined {
+      if (this.closed) throw Object.assign(new Error('the manager has been closed'), { code: 'E_SHUTTING_DOWN' });
+      const count = tasks.length;
+      const view = this.handle.submitMany(tasks.join(PARAMS_SEPARATOR), paramsText, numbers.subarray(0, count * SUBMIT_NUMBERS), joined(clientIds, count), joined(bankIds, count), stopAtFull);
+      const failure = this.handle.error();
+      if (failure.startsWith('E_INVALID_ARGUMENT\n')) return undefined; // nothing was submitted
+      if (failure !== '') throw errorFrom(failure);
+      ids.set(view); // before any other call into the module
+      if (!view.includes(0)) return null;
+      const errors = new Array<unknown>(count);
+      for (const [i, code, message] of JSON.parse(this.handle.submitErrors()) as [number, string, string][]) {
+        errors[i] = Object.assign(new Error(message), { code });
+      }
+      return errors;
+    }
+    private submitEach(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
       const texts = paramsText.split(PARAMS_SEPARATOR);
       let errors: unknown[] | null = null;
       let full: unknown;
@@ -190,10 +241,31 @@ export function wasmCore(module: WasmModule): CoreModule {
       return out;
     }
     started(ids: number[], attempts: number[]): void {
-      this.call(() => ids.forEach((id, i) => this.handle.started(id, attempts[i]!)));
+      const numbers = new Float64Array(ids.length * 2);
+      for (let i = 0; i < ids.length; i++) {
+        numbers[2 * i] = ids[i]!;
+        numbers[2 * i + 1] = attempts[i]!;
+      }
+      this.call(() => this.handle.startedMany(numbers));
     }
     completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[], runMs: number[]): void {
-      this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '', runMs[i] ?? -1)));
+      const count = ids.length;
+      const numbers = new Float64Array(count * 4);
+      let failed = false;
+      for (let i = 0; i < count; i++) {
+        numbers[4 * i] = ids[i]!;
+        numbers[4 * i + 1] = attempts[i]!;
+        numbers[4 * i + 2] = codes[i]!;
+        numbers[4 * i + 3] = runMs[i] ?? -1;
+        if (messages[i] !== undefined) failed = true;
+      }
+      if (failed && messages.some((message) => message?.includes(PARAMS_SEPARATOR))) {
+        // A message holding the separator cannot be cut apart: one by one, exactly.
+        this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '', runMs[i] ?? -1)));
+      } else {
+        const text = failed ? messages.map((message) => message ?? '').join(PARAMS_SEPARATOR) : '';
+        this.call(() => this.handle.completeMany(bank, worker, numbers, text));
+      }
       this.afterWork();
     }
     workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void {
