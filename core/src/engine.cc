@@ -307,6 +307,7 @@ struct Engine::Impl {
     settlement.error = error;
     settlement.result = std::move(result);
     settlement.message = s.message();
+    settlement.params = std::move(s.params);
     {
       std::lock_guard<std::mutex> lock(outbox_mutex);
       outbox.settlements.push_back(std::move(settlement));
@@ -320,7 +321,12 @@ struct Engine::Impl {
     emit_request(fx, type, r, now, error);
     check_queue_drained(now, fx);
     if (live == 0 && shutting_down) fx.became_finished = true;
-    store.finished(r.id);  // last: with a tiny history it may evict this very record
+    // Last: with a tiny history it may evict this very record.
+    RequestStore::Evicted evicted = store.finished(r.id);
+    if (!evicted.empty()) {
+      std::lock_guard<std::mutex> lock(outbox_mutex);
+      outbox.evicted.push_back(std::move(evicted));
+    }
   }
 
   void enqueue(StoredRequest& s, std::int64_t now, bool at_front) {
@@ -1224,12 +1230,14 @@ void Engine::drain_outbox(Outbox& out) {
   out.aborts.clear();
   out.settlements.clear();
   out.events.clear();
+  out.evicted.clear();
   std::lock_guard<std::mutex> lock(impl_->outbox_mutex);
   auto& box = impl_->outbox;
   std::swap(out.dispatches, box.dispatches);
   std::swap(out.aborts, box.aborts);
   std::swap(out.settlements, box.settlements);
   std::swap(out.events, box.events);
+  std::swap(out.evicted, box.evicted);
   impl_->outbox_signaled = false;
 }
 

@@ -197,6 +197,8 @@ void NativePool::run_job(Worker& worker, Job job, bool shutting_down) {
     if (!job.dispatch.started) on_start_(job.dispatch);
     outcome = invoke(worker, job);
   }
+  // The settlement carries the params back to the thread that allocated them (Settlement).
+  job.dispatch.params.reset();
   on_complete_(job.dispatch, std::move(outcome));
 }
 

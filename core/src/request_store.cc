@@ -37,14 +37,18 @@ const StoredRequest* RequestStore::find(RequestId id) const {
   return it == requests_.end() ? nullptr : &it->second;
 }
 
-void RequestStore::finished(RequestId id) {
+RequestStore::Evicted RequestStore::finished(RequestId id) {
   history_.push_back(id);
   // Params are not needed once a request is final; drop them before the record ages out.
   if (StoredRequest* stored = find(id)) stored->params.reset();
+  Evicted evicted;
+  // One per call once the history is full (it grows by one); a record taken earlier in the
+  // loop is freed here when the next replaces it.
   while (history_.size() > history_limit_) {
-    requests_.erase(history_.front());
+    evicted = requests_.extract(history_.front());
     history_.pop_front();
   }
+  return evicted;
 }
 
 namespace {

@@ -87,6 +87,7 @@ struct ScriptHarness {
   std::vector<Abort> aborts;
   std::vector<Settlement> settlements;  ///< in outbox order
   std::vector<Event> events;
+  std::vector<RequestId> evicted;       ///< records the history let go, in outbox order
 
   /// @param config used as given, except clock/timer_thread; event_mask defaults to all
   explicit ScriptHarness(EngineConfig config = EngineConfig{}, bool all_events = true) {
@@ -133,6 +134,7 @@ struct ScriptHarness {
     aborts.insert(aborts.end(), out.aborts.begin(), out.aborts.end());
     settlements.insert(settlements.end(), out.settlements.begin(), out.settlements.end());
     events.insert(events.end(), out.events.begin(), out.events.end());
+    for (const auto& record : out.evicted) evicted.push_back(record.key());
   }
 
   /// @brief Number of dispatches waiting for the test.

@@ -985,6 +985,8 @@ TEST_CASE("finished requests stay queryable until history_limit newer ones finis
     CHECK(h.engine->request(done[static_cast<std::size_t>(i)]).has_value());
   CHECK(h.engine->request(live).has_value());
   CHECK(h.engine->metrics().stored_requests == 6);
+  // The evicted records come out with the outbox, to be freed on the draining thread.
+  CHECK(h.evicted == std::vector<RequestId>(done.begin(), done.begin() + 3));
   // Evicted requests can no longer be cancelled (they are unknown), and settled only once.
   CHECK_FALSE(h.engine->cancel(done[0]));
   for (RequestId id : done) CHECK(h.settle_count(id) == 1);

@@ -588,6 +588,9 @@ TEST_CASE("with deferred wakes, native work from submit() waits for wake_native(
     Settlement s = h.wait(ids[static_cast<std::size_t>(i)]);
     CHECK(s.status == RequestStatus::COMPLETED);
     CHECK(s.result == nlohmann::json{{"result", i + 1}});
+    // The params come back with it, to be freed on the thread that drains (Settlement).
+    REQUIRE(s.params);
+    CHECK(*s.params == nlohmann::json{{"a", i}, {"b", 1}});
   }
   h.engine->wake_native();  // nothing owed: a no-op
 }

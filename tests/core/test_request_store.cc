@@ -41,6 +41,19 @@ struct Fixture {
 
 }  // namespace
 
+TEST_CASE("finished() hands back the record it evicts, still whole", "[store]") {
+  RequestStore store(2);
+  for (RequestId id = 1; id <= 3; ++id) store.insert(id).record.priority = static_cast<std::int8_t>(id);
+  CHECK(store.finished(1).empty());
+  CHECK(store.finished(2).empty());
+  RequestStore::Evicted evicted = store.finished(3);
+  REQUIRE_FALSE(evicted.empty());
+  CHECK(evicted.key() == 1);
+  CHECK(evicted.mapped().record.priority == 1);
+  CHECK(store.find(1) == nullptr);
+  CHECK(store.size() == 2);
+}
+
 TEST_CASE("the history keeps the newest finished requests and every live one", "[store]") {
   RequestStore store(3);
   for (RequestId id = 1; id <= 10; ++id) store.insert(id);

@@ -102,6 +102,10 @@ struct Settlement {
   ErrorCode error = ErrorCode::OK;
   nlohmann::json result;  ///< native actions' results
   std::string message;
+  /// The request's params, released with the settlement: they were allocated on the
+  /// binding's thread, and freeing them on the native thread that finished the request made
+  /// it take malloc's arena lock against the event loop's own allocations.
+  std::shared_ptr<const nlohmann::json> params;
 };
 
 /// @brief A script attempt that is no longer wanted. `timed_out` asks the binding to
@@ -120,6 +124,10 @@ struct Outbox {
   std::vector<Abort> aborts;         ///< script attempts no longer wanted (cancel/timeout)
   std::vector<Settlement> settlements;
   std::vector<Event> events;
+  /// Records evicted from the request history, freed where the binding drains them: the
+  /// binding's thread allocated them, and a native thread freeing them took malloc's arena
+  /// lock against the event loop's own allocations. Nothing to act on (empty() ignores them).
+  std::vector<RequestStore::Evicted> evicted;
   bool empty() const noexcept {
     return dispatches.empty() && aborts.empty() && settlements.empty() && events.empty();
   }

@@ -78,9 +78,14 @@ class RequestStore {
   StoredRequest& insert(RequestId id);
   StoredRequest* find(RequestId id);
   const StoredRequest* find(RequestId id) const;
+  /// A record taken out of the store, still allocated: whoever holds it decides where it
+  /// is freed.
+  using Evicted = std::unordered_map<RequestId, StoredRequest>::node_type;
+
   /// @brief Records that `id` reached a final state; evicts the oldest finished requests
-  /// beyond the history limit.
-  void finished(RequestId id);
+  /// beyond the history limit and returns the last one evicted (empty when none), so the
+  /// engine can have it freed on the thread that allocated it (Outbox::evicted).
+  Evicted finished(RequestId id);
 
   std::size_t size() const noexcept { return requests_.size(); }
   std::size_t history_size() const noexcept { return history_.size(); }
