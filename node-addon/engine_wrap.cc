@@ -189,19 +189,12 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       errors.Set(i, error);
       ids[i] = 0;
     };
-    std::string_view rest = text;
+    const std::vector<std::string_view> segments = views::split_segments(text, count, "params");
     for (std::uint32_t i = 0; i < count; ++i) {
-      std::size_t cut = rest.find('\0');
-      std::string_view segment = rest.substr(0, cut);
-      rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 1);
+      std::string_view segment = segments[i];
       SubmitSpec spec;
-      const double* n = numbers.Data() + std::size_t{i} * views::SUBMIT_NUMBERS;
-      spec.task_index = static_cast<std::int32_t>(n[0]);
+      views::read_submit_numbers(numbers.Data() + std::size_t{i} * views::SUBMIT_NUMBERS, spec);
       if (spec.task_index < 0) spec.task = utf8_text(tasks.Get(i));
-      spec.priority = static_cast<int>(n[1]);
-      if (n[2] >= 0) spec.timeout_ms = static_cast<std::int64_t>(n[2]);
-      if (n[3] >= 0) spec.retries = static_cast<int>(n[3]);
-      spec.payload_bytes = static_cast<std::size_t>(n[4]);
       if (clients) {
         Napi::Value client = clients->Get(i);
         if (client.IsString()) spec.client = utf8_text(client);

@@ -98,7 +98,7 @@ class WasmEngine {
     return guard_value(-1.0, [&] {
       SubmitSpec spec;
       spec.task = task;
-      if (!params_text.empty()) spec.params = parse_params(params_text);
+      if (!params_text.empty()) spec.params = views::parse_json_text(params_text);
       spec.priority = priority;
       if (timeout_ms >= 0) spec.timeout_ms = static_cast<std::int64_t>(timeout_ms);
       if (retries >= 0) spec.retries = retries;
@@ -124,21 +124,17 @@ class WasmEngine {
       std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
       std::size_t count = n.size() / views::SUBMIT_NUMBERS;
       if (count == 0) return;
-      auto task_names = segments(tasks, count, "tasks");
-      auto param_texts = segments(params, count, "params");
-      auto client_ids = clients.empty() ? std::vector<std::string_view>() : segments(clients, count, "clients");
-      auto bank_ids = banks.empty() ? std::vector<std::string_view>() : segments(banks, count, "banks");
+      auto task_names = views::split_segments(tasks, count, "tasks");
+      auto param_texts = views::split_segments(params, count, "params");
+      auto client_ids = clients.empty() ? std::vector<std::string_view>() : views::split_segments(clients, count, "clients");
+      auto bank_ids = banks.empty() ? std::vector<std::string_view>() : views::split_segments(banks, count, "banks");
       specs_.clear();
       spec_index_.clear();
       ids_.assign(count, 0.0);
       for (std::size_t i = 0; i < count; ++i) {
-        const double* at = n.data() + i * views::SUBMIT_NUMBERS;
         SubmitSpec spec;
+        views::read_submit_numbers(n.data() + i * views::SUBMIT_NUMBERS, spec);
         spec.task = std::string(task_names[i]);
-        spec.priority = static_cast<int>(at[1]);
-        if (at[2] >= 0) spec.timeout_ms = static_cast<std::int64_t>(at[2]);
-        if (at[3] >= 0) spec.retries = static_cast<int>(at[3]);
-        spec.payload_bytes = static_cast<std::size_t>(at[4]);
         if (!client_ids.empty()) spec.client = std::string(client_ids[i]);
         if (!bank_ids.empty()) spec.bank = std::string(bank_ids[i]);
         try {
@@ -173,7 +169,7 @@ class WasmEngine {
       std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
       std::size_t count = n.size() / 4;
       if (count == 0) return;
-      auto texts = messages.empty() ? std::vector<std::string_view>() : segments(messages, count, "messages");
+      auto texts = messages.empty() ? std::vector<std::string_view>() : views::split_segments(messages, count, "messages");
       for (std::size_t i = 0; i < count; ++i) {
         const double* at = n.data() + i * 4;
         Outcome outcome;
@@ -343,33 +339,9 @@ class WasmEngine {
     return index >= 0 && index < ERROR_CODE_COUNT ? static_cast<ErrorCode>(index) : ErrorCode::INTERNAL;
   }
 
-  // `text` cut at each '\0' into exactly `count` segments.
-  static std::vector<std::string_view> segments(const std::string& text, std::size_t count, const char* what) {
-    std::vector<std::string_view> out;
-    out.reserve(count);
-    std::string_view rest = text;
-    for (;;) {
-      std::size_t cut = rest.find('\0');
-      out.push_back(rest.substr(0, cut));
-      if (cut == std::string_view::npos) break;
-      rest = rest.substr(cut + 1);
-    }
-    if (out.size() != count) {
-      throw Error(ErrorCode::INVALID_ARGUMENT, std::string("expected ") + std::to_string(count) + " segments of " +
-                                                   what + " but received " + std::to_string(out.size()));
-    }
-    return out;
-  }
-
   void refuse(std::size_t index, ErrorCode code, const std::string& message) {
     ids_[index] = 0;
     submit_errors_.push_back(json::array({index, error_code_name(code), message}));
-  }
-
-  static json parse_params(const std::string& text) {
-    json params = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (params.is_discarded()) throw Error(ErrorCode::INVALID_PARAMS, "expected JSON-compatible params");
-    return params;
   }
 
   template <typename Body>

@@ -198,6 +198,30 @@ std::int64_t run_ns_from_ms(double run_ms) {
   return static_cast<std::int64_t>(std::min(run_ms, MAX_MS) * 1e6);
 }
 
+void read_submit_numbers(const double* numbers, SubmitSpec& spec) {
+  spec.task_index = static_cast<std::int32_t>(numbers[0]);
+  spec.priority = static_cast<int>(numbers[1]);
+  if (numbers[2] >= 0) spec.timeout_ms = static_cast<std::int64_t>(numbers[2]);
+  if (numbers[3] >= 0) spec.retries = static_cast<int>(numbers[3]);
+  spec.payload_bytes = static_cast<std::size_t>(numbers[4]);
+}
+
+std::vector<std::string_view> split_segments(std::string_view text, std::size_t count, const char* what) {
+  std::vector<std::string_view> out;
+  out.reserve(count);
+  for (;;) {
+    std::size_t cut = text.find('\0');
+    out.push_back(text.substr(0, cut));
+    if (cut == std::string_view::npos) break;
+    text = text.substr(cut + 1);
+  }
+  if (out.size() != count) {
+    throw Error(ErrorCode::INVALID_ARGUMENT, std::string("expected ") + std::to_string(count) + " segments of " + what +
+                                                 " but received " + std::to_string(out.size()));
+  }
+  return out;
+}
+
 EngineConfig engine_config(const json& o) {
   EngineConfig config;
   config.name = o.value("name", std::string("threadbank"));

@@ -3,6 +3,9 @@
 // wasm module so both present the same names. The JS-facing spelling lives here and in the
 // TS types only.
 
+#include <string_view>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "threadbank/engine.h"
@@ -48,6 +51,14 @@ std::int64_t run_ns_from_ms(double run_ms);
 /// Numbers per submit in submitMany's `numbers` (js/src/submit-batch.ts): taskIndex,
 /// priority, timeoutMs, retries, payloadBytes.
 constexpr std::size_t SUBMIT_NUMBERS = 5;
+
+/// @brief Fills `spec` from one submit's SUBMIT_NUMBERS numbers (timeoutMs and retries
+/// below 0: the defaults).
+void read_submit_numbers(const double* numbers, SubmitSpec& spec);
+
+/// @brief `text` cut at each '\0' into exactly `count` segments (submitMany's joined
+/// texts); throws Error(INVALID_ARGUMENT) naming `what` when the count differs.
+std::vector<std::string_view> split_segments(std::string_view text, std::size_t count, const char* what);
 
 /// Engine and bank options from the TS layer's objects.
 EngineConfig engine_config(const nlohmann::json& options);
