@@ -1,0 +1,5 @@
+import { defineWorker } from 'threadbank/worker';
+
+import { handlers } from './timed.mjs';
+
+defineWorker(handlers);
