@@ -188,74 +188,54 @@ Napi::Error to_js_error(Napi::Env env, const threadbank::Error& error) {
   return js;
 }
 
-Napi::Object outbox_to_js(Napi::Env env, Outbox& box) {
-  // Every number travels in one ArrayBuffer, seen through a Float64Array per kind: one
-  // allocation and a few views instead of an N-API call per number (which was a tenth of
-  // the event loop's time in a closed loop of tiny native tasks).
-  const std::size_t dispatch_count = box.dispatches.size() * views::DISPATCH_FIELDS;
-  const std::size_t abort_count = box.aborts.size() * views::ABORT_FIELDS;
+Napi::Value outbox_to_js(Napi::Env env, Outbox& box) {
+  // Every number travels in one Float64Array (views::write_outbox_numbers): one allocation
+  // instead of an N-API call per number, and no named properties to set (setting them was
+  // a fifth of a drain). Script banks' batches are only that; an array [numbers, values,
+  // messages] carries the rest when some settlement has it.
+  auto numbers = Napi::Float64Array::New(env, views::outbox_number_count(box));
+  views::write_outbox_numbers(box, numbers.Data());
+  const bool has_values = views::outbox_has_values(box);
+  const bool has_messages = views::outbox_has_messages(box);
+  if (!has_values && !has_messages) return numbers;
+
   const std::size_t settled = box.settlements.size();
-  const std::size_t event_count = box.events.size() * views::EVENT_FIELDS;
-  const std::size_t total = dispatch_count + abort_count + 2 * settled + event_count;
-  auto buffer = Napi::ArrayBuffer::New(env, total * sizeof(double));
-  double* numbers = static_cast<double*>(buffer.Data());
-  std::size_t offset = 0;
-  auto view = [&](std::size_t length) {
-    auto array = Napi::Float64Array::New(env, length, buffer, offset * sizeof(double));
-    offset += length;
-    return array;
-  };
-
-  double* at = numbers;
-  auto put = [&](auto field) { *at++ = static_cast<double>(field); };
-  auto o = Napi::Object::New(env);
-  auto actions = Napi::Array::New(env, box.dispatches.size());
-  for (std::size_t i = 0; i < box.dispatches.size(); ++i) {
-    views::put_dispatch(box.dispatches[i], put);
-    actions.Set(static_cast<std::uint32_t>(i), Napi::String::New(env, *box.dispatches[i].action));
-  }
-  o.Set("dispatches", view(dispatch_count));
-  o.Set("actions", actions);
-
-  for (const Abort& a : box.aborts) views::put_abort(a, put);
-  o.Set("aborts", view(abort_count));
-
-  double* ids = numbers + offset;
-  double* codes = ids + settled;
-  auto messages = Napi::Array::New(env, settled);
-  // The results cross as one JSON text that V8 parses in one call: building each result
-  // through N-API took about 3,000 instructions for {result: 10}. The few JSON cannot
-  // carry (bytes, NaN, Infinity) stand as null in the text and are set one by one after.
-  std::string text = "[";
-  std::vector<std::uint32_t> exact;
-  for (std::size_t i = 0; i < settled; ++i) {
-    const Settlement& s = box.settlements[i];
-    auto index = static_cast<std::uint32_t>(i);
-    ids[i] = static_cast<double>(s.request);
-    codes[i] = static_cast<double>(s.error);
-    if (i > 0) text += ',';
-    if (s.error != ErrorCode::OK) {
-      text += "null";
-      messages.Set(index, Napi::String::New(env, s.message));
-    } else if (crosses_as_text(s.result)) {
-      text += s.result.dump(-1, ' ', false, json::error_handler_t::replace);
-    } else {
-      text += "null";
-      exact.push_back(index);
+  Napi::Value values = env.Null();
+  if (has_values) {
+    // The results cross as one JSON text that V8 parses in one call: building each result
+    // through N-API took about 3,000 instructions for {result: 10}. The few JSON cannot
+    // carry (bytes, NaN, Infinity) stand as null in the text and are set one by one after.
+    std::string text = "[";
+    std::vector<std::uint32_t> exact;
+    for (std::size_t i = 0; i < settled; ++i) {
+      const Settlement& s = box.settlements[i];
+      if (i > 0) text += ',';
+      if (s.error == ErrorCode::OK && crosses_as_text(s.result)) {
+        text += s.result.dump(-1, ' ', false, json::error_handler_t::replace);
+      } else {
+        text += "null";
+        if (s.error == ErrorCode::OK) exact.push_back(static_cast<std::uint32_t>(i));
+      }
     }
+    text += ']';
+    auto parsed = parse_json(env, text).As<Napi::Array>();
+    for (std::uint32_t index : exact) parsed.Set(index, from_json(env, box.settlements[index].result));
+    values = parsed;
   }
-  text += ']';
-  auto values = parse_json(env, text).As<Napi::Array>();
-  for (std::uint32_t index : exact) values.Set(index, from_json(env, box.settlements[index].result));
-  o.Set("settledIds", view(settled));
-  o.Set("settledCodes", view(settled));
-  o.Set("settledValues", values);
-  o.Set("settledMessages", messages);
-
-  at = numbers + offset;
-  for (const Event& e : box.events) views::put_event(e, put);
-  o.Set("events", view(event_count));
-  return o;
+  Napi::Value messages = env.Null();
+  if (has_messages) {
+    auto list = Napi::Array::New(env, settled);
+    for (std::size_t i = 0; i < settled; ++i) {
+      const Settlement& s = box.settlements[i];
+      if (s.error != ErrorCode::OK) list.Set(static_cast<std::uint32_t>(i), Napi::String::New(env, s.message));
+    }
+    messages = list;
+  }
+  auto out = Napi::Array::New(env, 3);
+  out.Set(0u, numbers);
+  out.Set(1u, values);
+  out.Set(2u, messages);
+  return out;
 }
 
 }  // namespace threadbank::node

@@ -20,7 +20,8 @@ std::string utf8_text(const Napi::Value& value);
 /// The thrown JS error for a core error: a plain Error with `.code` set to "E_*".
 Napi::Error to_js_error(Napi::Env env, const threadbank::Error& error);
 
-/// The outbox as { dispatches, aborts, settlements, events } of plain arrays.
-Napi::Object outbox_to_js(Napi::Env env, Outbox& outbox);
+/// The outbox as js/src/binding.ts's OutboxBatch: its numbers (a Float64Array), alone or in
+/// [numbers, values, messages] when some settlement carries a value or a message.
+Napi::Value outbox_to_js(Napi::Env env, Outbox& outbox);
 
 }  // namespace threadbank::node

@@ -265,31 +265,28 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
   });
 }
 
-// completeBatch(bank, worker, ids[], attempts[], codes[], messages[], runMs[]): results of
-// script attempts, with how long each handler ran (ms, -1 when unknown). Values stay in
-// JavaScript; the core only needs to know how each attempt ended.
+// completeBatch(bank, worker, numbers, messages?): results of script attempts,
+// views::COMPLETE_NUMBERS numbers each (Float64Array), and where some failed, their
+// messages at the same index. Values stay in JavaScript; the core only needs to know how
+// each attempt ended.
 Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     std::uint32_t bank = u32(info[0]);
     std::int32_t worker = i32(info[1]);
-    auto ids = info[2].As<Napi::Array>();
-    auto attempts = info[3].As<Napi::Array>();
-    auto codes = info[4].As<Napi::Array>();
-    auto messages = info[5].As<Napi::Array>();
-    auto run_ms = info[6].As<Napi::Array>();
-    Engine& e = engine(env);
-    for (std::uint32_t i = 0; i < ids.Length(); ++i) {
-      Outcome outcome;
-      outcome.error = code_at(codes.Get(i));
-      outcome.run_ns = views::run_ns_from_ms(run_ms.Get(i).As<Napi::Number>().DoubleValue());
-      if (outcome.error != ErrorCode::OK) {
-        Napi::Value message = messages.Get(i);
-        outcome.message = message.IsString() ? message.As<Napi::String>().Utf8Value() : "";
+    auto numbers = info[2].As<Napi::Float64Array>();
+    std::optional<Napi::Array> messages = info[3].IsArray() ? std::optional(info[3].As<Napi::Array>()) : std::nullopt;
+    const std::size_t count = numbers.ElementLength() / views::COMPLETE_NUMBERS;
+    std::vector<Completion> results;
+    results.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      Completion& c = results.emplace_back(views::read_complete_numbers(numbers.Data() + i * views::COMPLETE_NUMBERS));
+      if (c.outcome.error != ErrorCode::OK && messages) {
+        Napi::Value message = messages->Get(static_cast<std::uint32_t>(i));
+        if (message.IsString()) c.outcome.message = utf8_text(message);
       }
-      e.complete(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))), bank, worker,
-                 std::move(outcome));
     }
+    engine(env).complete_many(bank, worker, results);
     return env.Undefined();
   });
 }

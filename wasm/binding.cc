@@ -167,18 +167,16 @@ class WasmEngine {
   void complete_many(int bank, int worker, const emscripten::val& numbers, const std::string& messages) {
     guard([&] {
       std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
-      std::size_t count = n.size() / 4;
+      std::size_t count = n.size() / views::COMPLETE_NUMBERS;
       if (count == 0) return;
       auto texts = messages.empty() ? std::vector<std::string_view>() : views::split_segments(messages, count, "messages");
+      std::vector<Completion> results;
+      results.reserve(count);
       for (std::size_t i = 0; i < count; ++i) {
-        const double* at = n.data() + i * 4;
-        Outcome outcome;
-        outcome.error = code_at(static_cast<int>(at[2]));
-        if (!texts.empty()) outcome.message = std::string(texts[i]);
-        outcome.run_ns = views::run_ns_from_ms(at[3]);
-        engine().complete(static_cast<RequestId>(at[0]), static_cast<std::uint8_t>(at[1]),
-                          static_cast<std::uint32_t>(bank), worker, std::move(outcome));
+        Completion& c = results.emplace_back(views::read_complete_numbers(n.data() + i * views::COMPLETE_NUMBERS));
+        if (!texts.empty()) c.outcome.message = std::string(texts[i]);
       }
+      engine().complete_many(static_cast<std::uint32_t>(bank), worker, results);
     });
   }
 

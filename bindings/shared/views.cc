@@ -169,26 +169,60 @@ RequestQuery query_from(const json& o) {
   return q;
 }
 
-json outbox(const Outbox& box) {
-  json dispatches = json::array(), actions = json::array(), aborts = json::array();
+std::size_t outbox_number_count(const Outbox& box) {
+  return OUTBOX_HEADER + box.dispatches.size() * DISPATCH_FIELDS + box.aborts.size() * ABORT_FIELDS +
+         box.settlements.size() * SETTLED_FIELDS + box.events.size() * EVENT_FIELDS;
+}
+
+void write_outbox_numbers(const Outbox& box, double* out) {
+  auto put = [&out](auto field) { *out++ = static_cast<double>(field); };
+  put(box.dispatches.size()), put(box.aborts.size()), put(box.settlements.size()), put(box.events.size());
   for (const Dispatch& d : box.dispatches) {
-    put_dispatch(d, [&](auto field) { dispatches.push_back(field); });
-    actions.push_back(*d.action);
+    put(d.request), put(d.attempt), put(d.bank), put(d.worker), put(d.action_index);
   }
-  for (const Abort& a : box.aborts) put_abort(a, [&](auto field) { aborts.push_back(field); });
-  json ids = json::array(), codes = json::array(), values = json::array(), messages = json::array();
-  for (const Settlement& s : box.settlements) {
-    ids.push_back(s.request);
-    codes.push_back(static_cast<int>(s.error));
-    values.push_back(s.error == ErrorCode::OK ? s.result : json());
-    messages.push_back(s.error == ErrorCode::OK ? json() : json(s.message));
+  for (const Abort& a : box.aborts) {
+    put(a.request), put(a.attempt), put(a.bank), put(a.worker), put(a.timed_out ? 1 : 0);
   }
-  json events = json::array();
-  for (const Event& e : box.events) put_event(e, [&](auto field) { events.push_back(field); });
-  return {{"dispatches", std::move(dispatches)}, {"actions", std::move(actions)},
-          {"aborts", std::move(aborts)},         {"settledIds", std::move(ids)},
-          {"settledCodes", std::move(codes)},    {"settledValues", std::move(values)},
-          {"settledMessages", std::move(messages)}, {"events", std::move(events)}};
+  for (const Settlement& s : box.settlements) put(s.request), put(static_cast<int>(s.error));
+  for (const Event& e : box.events) {
+    put(static_cast<int>(e.type)), put(static_cast<double>(e.at_ns) / 1e6), put(e.request), put(e.bank),
+        put(e.worker), put(e.attempt), put(static_cast<int>(e.error)), put(e.state);
+  }
+}
+
+bool outbox_has_values(const Outbox& box) {
+  return std::any_of(box.settlements.begin(), box.settlements.end(),
+                     [](const Settlement& s) { return s.error == ErrorCode::OK && !s.result.is_null(); });
+}
+
+bool outbox_has_messages(const Outbox& box) {
+  return std::any_of(box.settlements.begin(), box.settlements.end(),
+                     [](const Settlement& s) { return s.error != ErrorCode::OK; });
+}
+
+json outbox(const Outbox& box) {
+  std::vector<double> numbers(outbox_number_count(box));
+  write_outbox_numbers(box, numbers.data());
+  json values, messages;
+  if (outbox_has_values(box)) {
+    values = json::array();
+    for (const Settlement& s : box.settlements) values.push_back(s.error == ErrorCode::OK ? s.result : json());
+  }
+  if (outbox_has_messages(box)) {
+    messages = json::array();
+    for (const Settlement& s : box.settlements) messages.push_back(s.error == ErrorCode::OK ? json() : json(s.message));
+  }
+  return json::array({json(std::move(numbers)), std::move(values), std::move(messages)});
+}
+
+Completion read_complete_numbers(const double* numbers) {
+  Completion c;
+  c.request = static_cast<RequestId>(numbers[0]);
+  c.attempt = static_cast<std::uint8_t>(numbers[1]);
+  const double code = numbers[2];
+  c.outcome.error = code >= 0 && code < ERROR_CODE_COUNT ? static_cast<ErrorCode>(static_cast<int>(code)) : ErrorCode::INTERNAL;
+  c.outcome.run_ns = run_ns_from_ms(numbers[3]);
+  return c;
 }
 
 std::int64_t run_ns_from_ms(double run_ms) {

@@ -20,33 +20,44 @@ nlohmann::json balance_report(const BalanceReport& report);
 nlohmann::json query_result(const QueryResult& result);
 /// The TS layer's query object (validated there) to a RequestQuery.
 RequestQuery query_from(const nlohmann::json& query);
-/// The outbox as flat arrays (see js/src/binding.ts, OutboxBatch).
-nlohmann::json outbox(const Outbox& outbox);
-
-/// The outbox's records as the flat lists of numbers js/src/binding.ts (OutboxBatch) reads,
-/// one field at a time in its order: `put` writes a number wherever the binding keeps them
-/// (JSON for wasm, a Float64Array for the addon), so the layout is spelled once.
-constexpr std::size_t DISPATCH_FIELDS = 4;
+/// The outbox's numbers, in the layout js/src/binding.ts (OutboxBatch, OUTBOX) reads: a
+/// header of four counts (dispatches, aborts, settlements, events), then each record's
+/// fields in turn. Both bindings hand them over in one list (a Float64Array from the addon,
+/// a JSON array from wasm), so the layout is spelled here once.
+constexpr std::size_t OUTBOX_HEADER = 4;
+/// requestId, attempt, bank, worker, action index (in the bank's manifest)
+constexpr std::size_t DISPATCH_FIELDS = 5;
+/// requestId, attempt, bank, worker, timedOut
 constexpr std::size_t ABORT_FIELDS = 5;
+/// requestId, error code
+constexpr std::size_t SETTLED_FIELDS = 2;
+/// type, atMs, requestId, bank, worker, attempt, error code, state
 constexpr std::size_t EVENT_FIELDS = 8;
 
-template <typename Put>
-void put_dispatch(const Dispatch& d, Put&& put) {
-  put(d.request), put(d.attempt), put(d.bank), put(d.worker);
-}
-template <typename Put>
-void put_abort(const Abort& a, Put&& put) {
-  put(a.request), put(a.attempt), put(a.bank), put(a.worker), put(a.timed_out ? 1 : 0);
-}
-template <typename Put>
-void put_event(const Event& e, Put&& put) {
-  put(static_cast<int>(e.type)), put(static_cast<double>(e.at_ns) / 1e6), put(e.request), put(e.bank),
-      put(e.worker), put(e.attempt), put(static_cast<int>(e.error)), put(e.state);
-}
+/// How many numbers write_outbox_numbers() writes for `box`.
+std::size_t outbox_number_count(const Outbox& box);
+/// Writes `box`'s numbers to `out` (outbox_number_count(box) of them).
+void write_outbox_numbers(const Outbox& box, double* out);
+/// Whether a settlement carries a value JS needs from the core (a native action's result;
+/// script results stay in JS, the core holds null for them).
+bool outbox_has_values(const Outbox& box);
+/// Whether a settlement failed (and so carries a message).
+bool outbox_has_messages(const Outbox& box);
+/// The whole outbox for wasm: [numbers, values or null, messages or null], values and
+/// messages one per settlement, null where there is none.
+nlohmann::json outbox(const Outbox& box);
 
 /// A handler's run time as a worker reported it (ms; negative or not finite: unknown) to
 /// Outcome::run_ns.
 std::int64_t run_ns_from_ms(double run_ms);
+
+/// Numbers per result in completeBatch's `numbers` (js/src/manager.ts, completeResults):
+/// requestId, attempt, error code, and how long the handler ran in ms (-1: unknown).
+constexpr std::size_t COMPLETE_NUMBERS = 4;
+
+/// @brief A result from its COMPLETE_NUMBERS numbers (an unknown error code: INTERNAL),
+/// without its message, which travels as text beside the numbers.
+Completion read_complete_numbers(const double* numbers);
 
 /// Numbers per submit in submitMany's `numbers` (js/src/submit-batch.ts): taskIndex,
 /// priority, timeoutMs, retries, payloadBytes.

@@ -276,6 +276,51 @@ struct Engine::Impl {
     return true;
   }
 
+  // An attempt ended (Engine::complete, complete_many): frees its slot and applies the
+  // outcome if the attempt is still the request's current one; the caller pumps. False
+  // when the worker no longer held it (lost since): its late report is ignored entirely.
+  bool complete_locked(std::uint32_t b, std::int32_t worker, RequestId id, std::uint8_t attempt,
+                       Outcome outcome, std::int64_t now, Effects& fx) {
+    if (!release(b, worker, id, attempt, now, fx)) return false;
+    BankRuntime& bank = *banks[b];
+    WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
+    // A late result (the attempt timed out or was cancelled) still tells how long it ran.
+    if (outcome.run_ns >= 0) bank.record_duration(outcome.run_ns);
+    StoredRequest* s = store.find(id);
+    bool current = s != nullptr && s->record.attempts == attempt &&
+                   (s->record.status == RequestStatus::ASSIGNED ||
+                    s->record.status == RequestStatus::PROCESSING);
+    if (!current) return true;
+    RequestRecord& r = s->record;
+    std::int64_t start = r.at_ns[idx(r.status == RequestStatus::PROCESSING ? RequestStatus::PROCESSING
+                                                                          : RequestStatus::ASSIGNED)];
+    // The handler's own time where its worker timed it: from here a script attempt's
+    // start is inferred, and with a prefetch window it includes time queued in the worker.
+    std::int64_t duration = outcome.run_ns >= 0 ? outcome.run_ns : now - start;
+    processing.add(duration);
+    bank.balancer->record(worker, r.action, duration);
+    // For the prefetch window, without the worker's own timing (recorded above): from when
+    // the previous attempt ended (an attempt held while others ran did not start when it
+    // arrived).
+    if (outcome.run_ns < 0) bank.record_duration(now - std::max(start, w.last_finish_ns));
+    w.last_finish_ns = now;
+    // A result at or past the deadline is a timeout even if the timer has not fired yet
+    // (a late timer thread, or a host without threads that ticks between tasks).
+    std::int64_t assigned = r.at_ns[idx(RequestStatus::ASSIGNED)];
+    if (r.timeout_ns > 0 && now - assigned >= r.timeout_ns) {
+      outcome = Outcome::fail(ErrorCode::TIMEOUT, "the attempt ran past its timeout of " +
+                                                      std::to_string(r.timeout_ns / NS_PER_MS) + " ms");
+    }
+    if (outcome.error == ErrorCode::OK) {
+      ++w.completed;
+      finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx);
+    } else {
+      ++w.failed;
+      attempt_failed(*s, outcome.error, std::move(outcome.message), now, fx);
+    }
+    return true;
+  }
+
   // ---------------------------------------------------------------------------------
   // Lifecycle transitions.
   void leave_pending(StoredRequest& s) {
@@ -967,46 +1012,23 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     std::int64_t now = m.clock->now_ns();
-    // Whatever happened to the request, the worker's slot is free again. A worker that was
-    // lost no longer holds the attempt: its late report is ignored entirely.
-    if (!m.release(bank_index, worker, id, attempt, now, fx)) return;
-    BankRuntime& bank = *m.banks[bank_index];
-    WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
-    // A late result (the attempt timed out or was cancelled) still tells how long it ran.
-    if (outcome.run_ns >= 0) bank.record_duration(outcome.run_ns);
-    StoredRequest* s = m.store.find(id);
-    bool current = s != nullptr && s->record.attempts == attempt &&
-                   (s->record.status == RequestStatus::ASSIGNED ||
-                    s->record.status == RequestStatus::PROCESSING);
-    if (current) {
-      RequestRecord& r = s->record;
-      std::int64_t start = r.at_ns[idx(r.status == RequestStatus::PROCESSING ? RequestStatus::PROCESSING
-                                                                            : RequestStatus::ASSIGNED)];
-      // The handler's own time where its worker timed it: from here a script attempt's
-      // start is inferred, and with a prefetch window it includes time queued in the worker.
-      std::int64_t duration = outcome.run_ns >= 0 ? outcome.run_ns : now - start;
-      m.processing.add(duration);
-      bank.balancer->record(worker, r.action, duration);
-      // For the prefetch window, without the worker's own timing (recorded above): from when
-      // the previous attempt ended (an attempt held while others ran did not start when it
-      // arrived).
-      if (outcome.run_ns < 0) bank.record_duration(now - std::max(start, w.last_finish_ns));
-      w.last_finish_ns = now;
-      // A result at or past the deadline is a timeout even if the timer has not fired yet
-      // (a late timer thread, or a host without threads that ticks between tasks).
-      std::int64_t assigned = r.at_ns[idx(RequestStatus::ASSIGNED)];
-      if (r.timeout_ns > 0 && now - assigned >= r.timeout_ns) {
-        outcome = Outcome::fail(ErrorCode::TIMEOUT, "the attempt ran past its timeout of " +
-                                                        std::to_string(r.timeout_ns / NS_PER_MS) + " ms");
-      }
-      if (outcome.error == ErrorCode::OK) {
-        ++w.completed;
-        m.finish(*s, ErrorCode::OK, {}, std::move(outcome.result), now, fx);
-      } else {
-        ++w.failed;
-        m.attempt_failed(*s, outcome.error, std::move(outcome.message), now, fx);
-      }
+    if (!m.complete_locked(bank_index, worker, id, attempt, std::move(outcome), now, fx)) return;
+    m.pump(bank_index, now, fx);
+  }
+  m.apply(fx);
+}
+
+void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::vector<Completion>& results) {
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    std::int64_t now = m.clock->now_ns();
+    bool any = false;
+    for (Completion& c : results) {
+      any = m.complete_locked(bank_index, worker, c.request, c.attempt, std::move(c.outcome), now, fx) || any;
     }
+    if (!any) return;
     m.pump(bank_index, now, fx);
   }
   m.apply(fx);

@@ -4,23 +4,25 @@
  */
 
 /**
- * What the core hands over in one crossing; flat lists of numbers (Float64Arrays from the
- * Node addon, plain arrays from wasm), see node-addon/convert.cc.
+ * What the core hands over in one crossing (drain() and the outbox callback): its numbers in
+ * one flat list, laid out as OUTBOX says (bindings/shared/views.h writes them), either alone
+ * (the Node addon, when no settlement carries a value or a message) or with `values` and
+ * `messages`, one per settlement (null where there is none).
  */
-export interface OutboxBatch {
-  /** [requestId, attempt, bank, worker] per script attempt to run. */
-  dispatches: ArrayLike<number>;
-  actions: string[];
-  /** [requestId, attempt, bank, worker, timedOut] per script attempt no longer wanted. */
-  aborts: ArrayLike<number>;
-  settledIds: ArrayLike<number>;
-  /** Index into `errorCodes` (0 = OK). */
-  settledCodes: ArrayLike<number>;
-  settledValues: unknown[];
-  settledMessages: (string | undefined)[];
-  /** [type, atMs, requestId, bank, worker, attempt, errorCode, state] per event. */
-  events: ArrayLike<number>;
-}
+export type OutboxBatch = Float64Array | readonly [numbers: ArrayLike<number>, values: unknown[] | null, messages: (string | null | undefined)[] | null];
+
+/**
+ * The outbox's numbers: a header of four counts (dispatches, aborts, settlements, events),
+ * then the records of each, this many numbers per record:
+ * - dispatch: requestId, attempt, bank, worker, action index (in the bank's manifest);
+ * - abort: requestId, attempt, bank, worker, timedOut (1 or 0);
+ * - settlement: requestId, index into `errorCodes` (0 = OK);
+ * - event: type, atMs, requestId, bank, worker, attempt, error code, state.
+ */
+export const OUTBOX = { HEADER: 4, DISPATCH: 5, ABORT: 5, SETTLED: 2, EVENT: 8 } as const;
+
+/** Numbers per result in completeBatch(): requestId, attempt, error code, run ms (-1: unknown). */
+export const COMPLETE_NUMBERS = 4;
 
 export interface EngineConfigInput {
   name: string;
@@ -73,8 +75,11 @@ export interface NativeEngine {
   taskIndex(task: string): number;
   cancel(id: number, code?: number, message?: string): boolean;
   started(ids: number[], attempts: number[]): void;
-  /** `runMs`: how long each handler ran as its worker timed it, -1 when unknown. */
-  completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[], runMs: number[]): void;
+  /**
+   * Results of script attempts: COMPLETE_NUMBERS numbers each in `numbers`, and where some
+   * failed, their messages at the same index.
+   */
+  completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): void;
   /**
    * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
    * knows (shared progress memory); without them the core blames what was reported started.

@@ -2,14 +2,11 @@
  * Listeners for manager events. The core collects only the event types someone listens to
  * (a bit mask), and hands them over in flat batches that are decoded here.
  */
-import type { CoreModule } from './binding.js';
+import { OUTBOX, type CoreModule } from './binding.js';
 import type { ErrorCode } from './errors.js';
 import type { EventName, ManagerEvent } from './types.js';
 
 type Listener = (event: ManagerEvent) => void;
-
-/** Fields per event in OutboxBatch.events. */
-const EVENT_FIELDS = 8;
 
 export class EventHub {
   private readonly listeners = new Map<EventName, Set<Listener>>();
@@ -50,13 +47,13 @@ export class EventHub {
   /** Whether a batch holds an event of this type. */
   contains(events: ArrayLike<number>, name: EventName): boolean {
     const index = this.core.eventTypes.indexOf(name);
-    for (let i = 0; i < events.length; i += EVENT_FIELDS) if (events[i] === index) return true;
+    for (let i = 0; i < events.length; i += OUTBOX.EVENT) if (events[i] === index) return true;
     return false;
   }
 
   dispatch(events: ArrayLike<number>, metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
     const { eventTypes, errorCodes, workerStates, bankStatuses } = this.core;
-    for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+    for (let i = 0; i < events.length; i += OUTBOX.EVENT) {
       const type = eventTypes[events[i]!] as EventName;
       const set = this.listeners.get(type);
       if (!set || set.size === 0) continue;

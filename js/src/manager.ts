@@ -3,7 +3,7 @@
  * host (worker_threads, Web Workers, in-process). It owns the JS side of each request (the
  * promise, the payload of script actions, the AbortSignal) and nothing the core decides.
  */
-import type { CoreModule, NativeEngine, OutboxBatch } from './binding.js';
+import { COMPLETE_NUMBERS, OUTBOX, type CoreModule, type NativeEngine, type OutboxBatch } from './binding.js';
 import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
 import { paramsText } from './params-text.js';
@@ -255,6 +255,8 @@ export class WorkerManager {
       throw error;
     }
     scriptBank.index = index;
+    // The core names a dispatch's action by its index in the bank's manifest, as it holds it.
+    scriptBank.actions = (this.engine.banks() as BankStatus[])[index]?.actions ?? [];
     this.bankIds[index] = bank.bankId;
     this.scriptBanks.set(index, scriptBank);
     for (const action of manifest.actions) {
@@ -630,27 +632,31 @@ export class WorkerManager {
   }
 
   private processBatch(batch: OutboxBatch): void {
-    const { dispatches, aborts } = batch;
-    for (let i = 0; i < dispatches.length; i += 4) {
-      const id = dispatches[i]!;
-      const attempt = dispatches[i + 1]!;
-      const bank = this.scriptBanks.get(dispatches[i + 2]!);
-      const entry = this.pending.get(id);
+    const [numbers, values, messages] = batch instanceof Float64Array ? [batch, null, null] : batch;
+    const dispatchEnd = OUTBOX.HEADER + numbers[0]! * OUTBOX.DISPATCH;
+    const abortEnd = dispatchEnd + numbers[1]! * OUTBOX.ABORT;
+    const settledEnd = abortEnd + numbers[2]! * OUTBOX.SETTLED;
+    const eventEnd = settledEnd + numbers[3]! * OUTBOX.EVENT;
+    for (let i = OUTBOX.HEADER; i < dispatchEnd; i += OUTBOX.DISPATCH) {
+      const id = numbers[i]!;
+      const bank = this.scriptBanks.get(numbers[i + 2]!);
       if (bank === undefined) continue;
-      bank.queue(dispatches[i + 3]!, { id, attempt, action: batch.actions[i / 4]!, params: entry?.params }, entry?.transfer);
+      const entry = this.pending.get(id);
+      const task = { id, attempt: numbers[i + 1]!, action: bank.actions[numbers[i + 4]!]!, params: entry?.params };
+      bank.queue(numbers[i + 3]!, task, entry?.transfer);
     }
     for (const bank of this.scriptBanks.values()) bank.send();
-    for (let i = 0; i < aborts.length; i += 5) {
-      const bank = this.scriptBanks.get(aborts[i + 2]!);
-      bank?.abort(aborts[i + 3]!, aborts[i]!, aborts[i + 1]!, aborts[i + 4] === 1);
+    for (let i = dispatchEnd; i < abortEnd; i += OUTBOX.ABORT) {
+      const bank = this.scriptBanks.get(numbers[i + 2]!);
+      bank?.abort(numbers[i + 3]!, numbers[i]!, numbers[i + 1]!, numbers[i + 4] === 1);
     }
-    const { settledIds, settledCodes, settledValues, settledMessages } = batch;
-    for (let i = 0; i < settledIds.length; i++) {
-      this.settle(settledIds[i]!, settledCodes[i]!, settledValues[i], settledMessages[i]);
+    for (let i = abortEnd, n = 0; i < settledEnd; i += OUTBOX.SETTLED, n++) {
+      this.settle(numbers[i]!, numbers[i + 1]!, values ? values[n] : null, messages?.[n] ?? undefined);
     }
-    if (batch.events.length > 0) {
-      this.events.dispatch(batch.events, (id) => this.pending.get(id)?.metadata);
-      if (this.parked.length > 0 && this.events.contains(batch.events, 'queue-drain')) this.unpark();
+    if (eventEnd > settledEnd) {
+      const events = numbers instanceof Float64Array ? numbers.subarray(settledEnd, eventEnd) : Array.prototype.slice.call(numbers, settledEnd, eventEnd);
+      this.events.dispatch(events, (id) => this.pending.get(id)?.metadata);
+      if (this.parked.length > 0 && this.events.contains(events, 'queue-drain')) this.unpark();
     }
   }
 
@@ -689,26 +695,24 @@ export class WorkerManager {
   }
 
   private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[]): void {
-    const ids: number[] = [];
-    const attempts: number[] = [];
-    const codes: number[] = [];
-    const messages: (string | undefined)[] = [];
-    const runMs: number[] = [];
-    for (const result of results) {
+    const numbers = new Float64Array(results.length * COMPLETE_NUMBERS);
+    let messages: (string | undefined)[] | undefined;
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i]!;
       const entry = this.pending.get(result.id);
       if (entry !== undefined && result.attempt >= entry.resultAttempt) {
         entry.resultAttempt = result.attempt;
         entry.value = result.value;
         entry.error = result.error;
       }
-      ids.push(result.id);
-      attempts.push(result.attempt);
-      const code = result.ok ? 0 : this.code(workerErrorCode(result.error?.code));
-      codes.push(code);
-      messages.push(result.error?.message);
-      runMs.push(result.ms ?? -1);
+      const at = i * COMPLETE_NUMBERS;
+      numbers[at] = result.id;
+      numbers[at + 1] = result.attempt;
+      numbers[at + 2] = result.ok ? 0 : this.code(workerErrorCode(result.error?.code));
+      numbers[at + 3] = result.ms ?? -1;
+      if (!result.ok) (messages ??= new Array<string | undefined>(results.length))[i] = result.error?.message;
     }
-    this.engine.completeBatch(bank.index, worker, ids, attempts, codes, messages, runMs);
+    this.engine.completeBatch(bank.index, worker, numbers, messages);
     this.flush();
   }
 

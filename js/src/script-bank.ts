@@ -56,6 +56,8 @@ const MAX_FAILED_STARTS = 3;
 export class ScriptBank {
   /** The core's index for this bank, set once registered. */
   index = -1;
+  /** The bank's actions in the core's order (dispatches name them by index), set once registered. */
+  actions: readonly string[] = [];
   private readonly slots: Slot[] = [];
   private terminated = false;
   private lastStartError = '';

@@ -1008,3 +1008,49 @@ TEST_CASE("a result that arrives past the deadline is a timeout even before the 
   h.advance_ns(0);  // the stale timer changes nothing
   CHECK(h.settle_count(id) == 1);
 }
+
+TEST_CASE("complete_many applies a worker's batch of results in order and refills its slots once",
+          "[lifecycle][complete]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.prefetch = 2;  // one running and two held on the one worker
+  h.bank("b", {action("t")}, options);
+  std::vector<RequestId> ids;
+  for (int i = 0; i < 6; ++i) {
+    SubmitSpec spec = task_spec("t");
+    if (i == 2) spec.timeout_ms = 10;
+    ids.push_back(h.submit(std::move(spec)));
+  }
+  REQUIRE(h.open_count() == 3);
+  Dispatch first = h.take();
+  Dispatch second = h.take();
+  Dispatch third = h.take();
+  // The third attempt ran past its deadline; a report for an attempt the worker no longer
+  // holds (the first, reported twice) is ignored, not applied twice.
+  h.clock->advance_ns(10 * NS_PER_MS);
+  std::vector<Completion> results;
+  results.push_back({first.request, first.attempt, Outcome::ok(nlohmann::json(1))});
+  results.push_back({second.request, second.attempt, Outcome::fail(ErrorCode::HANDLER, "second failed")});
+  results.push_back({first.request, first.attempt, Outcome::ok(nlohmann::json(99))});
+  results.push_back({third.request, third.attempt, Outcome::ok(nlohmann::json(3))});
+  const std::size_t settled_before = h.settlements.size();
+  h.engine->complete_many(first.bank, first.worker, results);
+  h.pump();
+  REQUIRE(h.settlements.size() == settled_before + 3);
+  CHECK(h.settlements[settled_before].request == first.request);
+  CHECK(h.settlements[settled_before].error == ErrorCode::OK);
+  CHECK(h.settlements[settled_before].result == nlohmann::json(1));
+  CHECK(h.settlements[settled_before + 1].request == second.request);
+  CHECK(h.settlements[settled_before + 1].error == ErrorCode::HANDLER);
+  CHECK(h.settlements[settled_before + 1].message == "second failed");
+  CHECK(h.settlements[settled_before + 2].request == third.request);
+  CHECK(h.settlements[settled_before + 2].error == ErrorCode::TIMEOUT);
+  CHECK(h.settle_count(first.request) == 1);
+  // The three freed slots went to the next three requests, in order, on the same worker.
+  REQUIRE(h.open_count() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(h.open[i].request == ids[3 + i]);
+    CHECK(h.open[i].worker == first.worker);
+  }
+  CHECK(h.engine->worker_status()[0].inflight == 3);
+}

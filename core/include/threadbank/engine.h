@@ -178,6 +178,10 @@ class Engine {
   /// only if this attempt is still the request's current one.
   void complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,
                 Outcome outcome);
+  /// @brief Several attempts of one worker ended (a script worker's batch of results): as
+  /// complete() for each in order, under one lock, with the freed slots refilled once after
+  /// the last. Moves the outcomes out of `results`.
+  void complete_many(std::uint32_t bank, std::int32_t worker, std::vector<Completion>& results);
   /// @brief A worker died (crash, terminated after a timeout). The attempts it was
   /// running fail with `reason` (and may be retried); the others it held go back to the
   /// queue head without using up an attempt. The worker takes no work until

@@ -46,6 +46,13 @@ struct Outcome {
   }
 };
 
+/// @brief One attempt's end, for Engine::complete_many.
+struct Completion {
+  RequestId request = NO_REQUEST;
+  std::uint8_t attempt = 0;
+  Outcome outcome;
+};
+
 /// @brief Runs dispatched attempts. Called outside the engine's lock; must not block.
 class Executor {
  public:

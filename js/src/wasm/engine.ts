@@ -2,7 +2,7 @@
  * The wasm module as a CoreModule: the same NativeEngine surface the manager uses with the
  * Node addon. Arguments cross as numbers and JSON text; errors come back through error().
  */
-import type { BankInput, CoreModule, EngineConfigInput, NativeEngine, OutboxBatch } from '../binding.js';
+import { COMPLETE_NUMBERS, type BankInput, type CoreModule, type EngineConfigInput, type NativeEngine, type OutboxBatch } from '../binding.js';
 import { PARAMS_SEPARATOR, SUBMIT_NUMBERS } from '../submit-batch.js';
 
 /** What the embind table in wasm/binding.cc exposes. */
@@ -248,22 +248,18 @@ export function wasmCore(module: WasmModule): CoreModule {
       }
       this.call(() => this.handle.startedMany(numbers));
     }
-    completeBatch(bank: number, worker: number, ids: number[], attempts: number[], codes: number[], messages: (string | undefined)[], runMs: number[]): void {
-      const count = ids.length;
-      const numbers = new Float64Array(count * 4);
-      let failed = false;
-      for (let i = 0; i < count; i++) {
-        numbers[4 * i] = ids[i]!;
-        numbers[4 * i + 1] = attempts[i]!;
-        numbers[4 * i + 2] = codes[i]!;
-        numbers[4 * i + 3] = runMs[i] ?? -1;
-        if (messages[i] !== undefined) failed = true;
-      }
-      if (failed && messages.some((message) => message?.includes(PARAMS_SEPARATOR))) {
+    completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): void {
+      if (messages?.some((message) => message?.includes(PARAMS_SEPARATOR))) {
         // A message holding the separator cannot be cut apart: one by one, exactly.
-        this.call(() => ids.forEach((id, i) => this.handle.complete(id, attempts[i]!, bank, worker, codes[i]!, messages[i] ?? '', runMs[i] ?? -1)));
+        this.call(() => {
+          for (let i = 0; i * COMPLETE_NUMBERS < numbers.length; i++) {
+            const at = i * COMPLETE_NUMBERS;
+            this.handle.complete(numbers[at]!, numbers[at + 1]!, bank, worker, numbers[at + 2]!, messages[i] ?? '', numbers[at + 3]!);
+          }
+        });
       } else {
-        const text = failed ? messages.map((message) => message ?? '').join(PARAMS_SEPARATOR) : '';
+        const count = numbers.length / COMPLETE_NUMBERS;
+        const text = messages ? Array.from({ length: count }, (_, i) => messages[i] ?? '').join(PARAMS_SEPARATOR) : '';
         this.call(() => this.handle.completeMany(bank, worker, numbers, text));
       }
       this.afterWork();
