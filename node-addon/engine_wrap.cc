@@ -251,16 +251,17 @@ Napi::Value EngineWrap::cancel(const Napi::CallbackInfo& info) {
   });
 }
 
-// started(bank, worker, ids[], attempts[])
+// started(pairs): (requestId, attempt) per script attempt that began running (Float64Array).
 Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto ids = info[0].As<Napi::Array>();
-    auto attempts = info[1].As<Napi::Array>();
-    Engine& e = engine(env);
-    for (std::uint32_t i = 0; i < ids.Length(); ++i) {
-      e.started(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))));
+    auto pairs = info[0].As<Napi::Float64Array>();
+    std::vector<AttemptRef> attempts;
+    attempts.reserve(pairs.ElementLength() / 2);
+    for (std::size_t i = 0; i + 1 < pairs.ElementLength(); i += 2) {
+      attempts.emplace_back(static_cast<RequestId>(pairs[i]), static_cast<std::uint8_t>(pairs[i + 1]));
     }
+    engine(env).started_many(attempts);
     return env.Undefined();
   });
 }

@@ -188,9 +188,12 @@ class WasmEngine {
   void started_many(const emscripten::val& numbers) {
     guard([&] {
       std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
+      std::vector<AttemptRef> attempts;
+      attempts.reserve(n.size() / 2);
       for (std::size_t i = 0; i + 1 < n.size(); i += 2) {
-        engine().started(static_cast<RequestId>(n[i]), static_cast<std::uint8_t>(n[i + 1]));
+        attempts.emplace_back(static_cast<RequestId>(n[i]), static_cast<std::uint8_t>(n[i + 1]));
       }
+      engine().started_many(attempts);
     });
   }
 

@@ -6,10 +6,14 @@
 // (bench/node/workers/handlers.mjs), one pool at a time (each destroyed before the next, so
 // they never compete for the cores), alternating libraries over several rounds with the
 // order rotated each round. Tables give the median over rounds, the range (min-max), and
-// threadbank's ratio to each peer.
+// threadbank's ratio to each peer. Where the medians are close (workloads b and e), more
+// rounds run and each round's threadbank result is also divided by that peer's in the same
+// round (paired ratios): the machine's speed drifts over minutes, and a peer measured next
+// to threadbank saw the same machine.
 //
 //   node bench/node/run.mjs [--rounds 3] [--workers 2] [--seconds 3] [--inflight 256]
-//     [--shape-tasks 100000] [--shape-size 1000] [--burn-tasks 300] [--burn-iterations 2000000]
+//     [--shape-tasks 100000] [--shape-size 1000] [--shape-rounds 5] [--startup-rounds 15]
+//     [--burn-tasks 300] [--burn-iterations 2000000]
 //     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch auto]
 //     [--only a,b,c,d,e] [--libs name,...] [--write]
 //
@@ -50,6 +54,10 @@ const DEFAULTS = {
   inflight: 256,
   'shape-tasks': 100_000,
   'shape-size': 1_000,
+  // Workload b is a 10-15 s round per library whose result turns on a few percent; workload
+  // e is a fraction of a second per round and noisy. Both get more rounds than --rounds.
+  'shape-rounds': 5,
+  'startup-rounds': 15,
   'burn-tasks': 300,
   'burn-iterations': 2_000_000,
   queued: 1_000_000,
@@ -481,26 +489,27 @@ async function main() {
     burnExpected = burnExpected.value;
   }
 
-  for (let round = 0; round < rounds; round++) {
-    log(`bench: round ${round + 1}/${rounds}`);
-    if (only.has('e')) {
+  const allRounds = Math.max(rounds, only.has('b') ? options['shape-rounds'] : 0, only.has('e') ? options['startup-rounds'] : 0);
+  for (let round = 0; round < allRounds; round++) {
+    log(`bench: round ${round + 1}/${allRounds}`);
+    if (only.has('e') && round < options['startup-rounds']) {
       for (const name of rotate(libs('add'), round)) push('e', name, await startupRound(name, options));
     }
-    if (only.has('a')) {
+    if (only.has('a') && round < rounds) {
       for (const name of rotate(libs('add'), round)) {
         const r = await tinyRound(name, options);
         log(`  a ${name}: ${fmtInt(r.ops)} ops/s, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms`);
         push('a', name, r);
       }
     }
-    if (only.has('c')) {
+    if (only.has('c') && round < rounds) {
       for (const name of rotate(libs('burn'), round)) {
         const r = await burnRound(name, options, burnExpected);
         log(`  c ${name}: ${fmtS(r.ms)}`);
         push('c', name, r);
       }
     }
-    if (only.has('b')) {
+    if (only.has('b') && round < options['shape-rounds']) {
       for (const name of rotate(libs('jsonLoop'), round)) {
         const r = await shapeRound(name, options);
         log(`  b ${name}: ${fmtS(r.ms)}`);
@@ -545,14 +554,29 @@ function report(options, env, results, totalS) {
   }
   out.push(`- command: \`${env.command}\``);
   out.push(
-    `- every number below comes from this one run: ${rounds} rounds, libraries alternating (order rotated each round), one pool at a time, ` +
+    `- every number below comes from this one run: ${rounds} rounds (workload b ${options['shape-rounds']}, workload e ${options['startup-rounds']}), ` +
+      `libraries alternating (order rotated each round), one pool at a time, ` +
       `${options.workers} workers unless noted, each library's default options otherwise (threadbank script bank: prefetch ${options.prefetch}). ` +
-      `Cells are the median over rounds with the range (min - max) in brackets; ratios are of medians.`,
+      `Cells are the median over rounds with the range (min - max) in brackets; ratios are of medians, except "per round": ` +
+      `the median (and range) of threadbank's result divided by that library's in the same round, and in how many rounds threadbank was ahead.`,
   );
   out.push('');
 
   const label = (name) => LIBRARIES[name].label;
   const medianOf = (workload, name, key) => summary((results[workload][name] ?? []).map((r) => r[key]), (x) => x).median;
+  // Each round ran every library once, so the i-th results of two libraries are a pair.
+  const perRound = (workload, name, key, lowerIsBetter) => {
+    if (name === 'threadbank') return '';
+    const ours = results[workload].threadbank ?? [];
+    const theirs = results[workload][name] ?? [];
+    const ratios = [];
+    for (let i = 0; i < Math.min(ours.length, theirs.length); i++) ratios.push(ours[i][key] / theirs[i][key]);
+    const finite = ratios.filter(Number.isFinite);
+    if (finite.length === 0) return '';
+    const ahead = finite.filter((r) => (lowerIsBetter ? r < 1 : r > 1)).length;
+    const s = summary(finite, fmtRatio);
+    return `${s.text}${s.range ? ` (${s.range})` : ''}, ahead in ${ahead} of ${finite.length}`;
+  };
 
   if (Object.keys(results.a).length > 0) {
     out.push(`### a. Tiny task, closed loop`);
@@ -589,9 +613,9 @@ function report(options, env, results, totalS) {
     const tb = medianOf('b', 'threadbank', 'ms');
     const rows = Object.keys(results.b).map((name) => {
       const ms = summary(results.b[name].map((r) => r.ms), fmtS);
-      return [label(name), `${ms.text}${ms.range ? ` (${ms.range})` : ''}`, fmtRatio(tb / ms.median)];
+      return [label(name), `${ms.text}${ms.range ? ` (${ms.range})` : ''}`, fmtRatio(tb / ms.median), perRound('b', name, 'ms', true)];
     });
-    out.push(table(['library', 'wall time', 'threadbank time ÷ this'], rows));
+    out.push(table(['library', 'wall time', 'threadbank time ÷ this', 'per round'], rows));
     out.push('');
   }
 
@@ -673,9 +697,9 @@ function report(options, env, results, totalS) {
     const native = medianOf('e', 'threadbank-native', 'ms');
     const rows = Object.keys(results.e).map((name) => {
       const ms = summary(results.e[name].map((r) => r.ms), fmtMs);
-      return [label(name), `${ms.text}${ms.range ? ` (${ms.range})` : ''}`, fmtRatio(tb / ms.median), fmtRatio(native / ms.median)];
+      return [label(name), `${ms.text}${ms.range ? ` (${ms.range})` : ''}`, fmtRatio(tb / ms.median), perRound('e', name, 'ms', true), fmtRatio(native / ms.median)];
     });
-    out.push(table(['library', 'ms', 'threadbank script ÷ this', 'threadbank native ÷ this'], rows));
+    out.push(table(['library', 'ms', 'threadbank script ÷ this', 'per round (script)', 'threadbank native ÷ this'], rows));
     out.push('');
   }
   return out.join('\n');

@@ -992,15 +992,22 @@ bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) 
 }
 
 void Engine::started(RequestId id, std::uint8_t attempt) {
+  started_many({{id, attempt}});
+}
+
+void Engine::started_many(const std::vector<AttemptRef>& attempts) {
   auto& m = *impl_;
   Impl::Effects fx;
   {
     std::lock_guard<std::mutex> lock(m.mutex);
-    StoredRequest* s = m.store.find(id);
-    if (s == nullptr) return;
-    RequestRecord& r = s->record;
-    if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) return;
-    m.mark_processing(r, m.clock->now_ns(), fx);
+    std::int64_t now = m.clock->now_ns();
+    for (const auto& [id, attempt] : attempts) {
+      StoredRequest* s = m.store.find(id);
+      if (s == nullptr) continue;
+      RequestRecord& r = s->record;
+      if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) continue;
+      m.mark_processing(r, now, fx);
+    }
   }
   m.apply(fx);
 }

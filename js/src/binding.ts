@@ -74,7 +74,8 @@ export interface NativeEngine {
   /** The index submitMany may name `task` by, or -1 while no bank runs it. */
   taskIndex(task: string): number;
   cancel(id: number, code?: number, message?: string): boolean;
-  started(ids: number[], attempts: number[]): void;
+  /** These script attempts began running: (requestId, attempt) pairs. */
+  started(pairs: Float64Array): void;
   /**
    * Results of script attempts: COMPLETE_NUMBERS numbers each in `numbers`, and where some
    * failed, their messages at the same index.

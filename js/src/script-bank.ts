@@ -16,8 +16,8 @@ export interface ScriptBankOptions {
   resourceLimits: WorkerResourceLimits | undefined;
   cancelGraceMs: number;
   onMessage(worker: number, message: WorkerMessage): void;
-  /** These attempts began running (workers run what they hold in order). */
-  onStarted(ids: number[], attempts: number[]): void;
+  /** These attempts began running (workers run what they hold in order): (id, attempt) pairs. */
+  onStarted(pairs: number[]): void;
   /** A worker died or was given up; `running` is what it was running at the time. */
   onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }): void;
   onReplaced(worker: number): void;
@@ -121,8 +121,7 @@ export class ScriptBank {
 
   /** Sends what was queued, one message per worker, and reports newly started attempts. */
   send(): void {
-    const ids: number[] = [];
-    const attempts: number[] = [];
+    const started: number[] = [];
     this.slots.forEach((slot, worker) => {
       if (slot.outgoing.length === 0) return;
       const tasks = slot.outgoing;
@@ -130,9 +129,9 @@ export class ScriptBank {
       slot.outgoing = [];
       slot.transfer = [];
       this.post(worker, slot, tasks, transfer);
-      this.markStarted(slot, ids, attempts);
+      this.markStarted(slot, started);
     });
-    if (ids.length > 0) this.options.onStarted(ids, attempts);
+    if (started.length > 0) this.options.onStarted(started);
   }
 
   /** An attempt is no longer wanted: stop it, or replace the worker if it cannot be. */
@@ -190,12 +189,11 @@ export class ScriptBank {
     }
   }
 
-  private markStarted(slot: Slot, ids: number[], attempts: number[]): void {
+  private markStarted(slot: Slot, started: number[]): void {
     const limit = Math.min(slot.held.length, this.options.maxConcurrentTasks);
     while (slot.running < limit) {
       const held = slot.held[slot.running]!;
-      ids.push(held.id);
-      attempts.push(held.attempt);
+      started.push(held.id, held.attempt);
       slot.running++;
     }
   }
@@ -209,16 +207,15 @@ export class ScriptBank {
         if (at < 0) continue;
         slot.held.splice(at, 1);
         if (at < slot.running) slot.running--;
-        const timer = slot.graceTimers.get(`${result.id}:${result.attempt}`);
-        if (timer) {
-          clearTimeout(timer);
-          slot.graceTimers.delete(`${result.id}:${result.attempt}`);
+        if (slot.graceTimers.size > 0) {
+          const key = `${result.id}:${result.attempt}`;
+          clearTimeout(slot.graceTimers.get(key));
+          slot.graceTimers.delete(key);
         }
       }
-      const ids: number[] = [];
-      const attempts: number[] = [];
-      this.markStarted(slot, ids, attempts);
-      if (ids.length > 0) this.options.onStarted(ids, attempts);
+      const started: number[] = [];
+      this.markStarted(slot, started);
+      if (started.length > 0) this.options.onStarted(started);
     }
     this.options.onMessage(worker, message);
   }

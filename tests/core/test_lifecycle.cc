@@ -1054,3 +1054,23 @@ TEST_CASE("complete_many applies a worker's batch of results in order and refill
   }
   CHECK(h.engine->worker_status()[0].inflight == 3);
 }
+
+TEST_CASE("started_many marks the listed current attempts processing and skips the rest",
+          "[lifecycle][start]") {
+  ScriptHarness h;
+  BankOptions options;
+  options.workers = 2;
+  h.bank("b", {action("t")}, options);
+  RequestId a = h.submit("t");
+  RequestId b = h.submit("t");
+  RequestId queued = h.submit("t");
+  Dispatch da = h.take();
+  Dispatch db = h.take();
+  const auto stale = static_cast<std::uint8_t>(db.attempt + 1);
+  h.engine->started_many({{da.request, da.attempt}, {db.request, stale}, {queued, 1}, {999'999, 1}});
+  h.pump();
+  CHECK(h.status(a) == RequestStatus::PROCESSING);
+  CHECK(h.status(b) == RequestStatus::ASSIGNED);
+  CHECK(h.status(queued) == RequestStatus::PENDING);
+  CHECK(h.count_events(EventType::REQUEST_STARTED) == 1);
+}

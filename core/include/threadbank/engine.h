@@ -174,6 +174,8 @@ class Engine {
               const std::string& message = "cancelled by the caller");
   /// @brief A script worker started an attempt (ASSIGNED -> PROCESSING).
   void started(RequestId id, std::uint8_t attempt);
+  /// @brief As started() for each, under one lock.
+  void started_many(const std::vector<AttemptRef>& attempts);
   /// @brief An attempt ended. Always frees the worker's slot; the outcome is applied
   /// only if this attempt is still the request's current one.
   void complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,

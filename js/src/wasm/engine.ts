@@ -240,13 +240,8 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.afterWork();
       return out;
     }
-    started(ids: number[], attempts: number[]): void {
-      const numbers = new Float64Array(ids.length * 2);
-      for (let i = 0; i < ids.length; i++) {
-        numbers[2 * i] = ids[i]!;
-        numbers[2 * i + 1] = attempts[i]!;
-      }
-      this.call(() => this.handle.startedMany(numbers));
+    started(pairs: Float64Array): void {
+      this.call(() => this.handle.startedMany(pairs));
     }
     completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): void {
       if (messages?.some((message) => message?.includes(PARAMS_SEPARATOR))) {
