@@ -96,7 +96,13 @@ function watchMainThread() {
           maxTimerDelayMs: Math.max(0, ...delays),
         };
       };
-      return { within, all: within(-Infinity, Infinity) };
+      /** Each long task with the phase it began in (`phases`: [name, from] in time order). */
+      const placed = (phases) =>
+        longTasks.map((t) => {
+          const phase = phases.filter(([, from]) => from <= t.startTime).at(-1)?.[0] ?? phases[0][0];
+          return { phase, ms: t.duration };
+        });
+      return { within, all: within(-Infinity, Infinity), placed };
     },
   };
 }
@@ -109,13 +115,22 @@ async function run(name, { workers, inflight, warmup, seconds, prefetch }) {
   const pool = await library.create({ workers, prefetch });
   const startupMs = performance.now() - created;
   let measured;
+  let shutdownAt = Infinity;
   try {
     await closedLoop(pool.run, inflight, warmup, false);
     measured = await closedLoop(pool.run, inflight, seconds, true);
   } finally {
+    shutdownAt = performance.now();
     await pool.destroy();
   }
   const main = await watch.stop();
+  const phases = [
+    ['start-up', -Infinity],
+    ['warm-up', created + startupMs],
+    ['measured', measured.start],
+    ['draining', measured.end],
+    ['shutdown', shutdownAt],
+  ];
   const window_ = main.within(measured.start, measured.end);
   log(`${name}: ${Math.round(measured.ops)} ops/s`);
   return {
@@ -128,7 +143,7 @@ async function run(name, { workers, inflight, warmup, seconds, prefetch }) {
     p99: measured.p99,
     // During the measured window, and over the whole run (start-up to shutdown).
     window: window_,
-    whole: main.all,
+    whole: { ...main.all, tasks: main.placed(phases) },
   };
 }
 

@@ -34,6 +34,13 @@ function longTaskCells(runs, key) {
   return [String(count), count === 0 ? 'none > 50' : fmtMs(longest)];
 }
 
+/** Whole-run long tasks by phase: "1 (start-up 62 ms)", or "0". */
+function wholeRunCell(runs) {
+  const tasks = runs.flatMap((r) => r.whole.tasks ?? []);
+  if (tasks.length === 0) return String(runs.reduce((sum, r) => sum + r.whole.longTasks, 0));
+  return `${tasks.length} (${tasks.map((t) => `${t.phase} ${fmtMs(t.ms)} ms`).join(', ')})`;
+}
+
 /**
  * `variants`: [{ name, label }] in table order; `results`: name -> [run] (successful runs) ;
  * `failures`: name -> [message].
@@ -66,7 +73,7 @@ export function report({ options, env, variants, results, failures, totalS }) {
       `on a cross-origin isolated page (COOP/COEP; threadbank runs its pthread build) unless the row says otherwise. ` +
       `Main thread: tasks over 50 ms (Long Tasks API) summed over all rounds, the longest of them, and the latest a 10 ms timer chain fired ` +
       `(the longest stretch, under 50 ms too, in which the page could not run a timer) — during the measured windows, ` +
-      `and tasks over 50 ms over each whole run (manager / pool start-up, warm-up and shutdown included).`,
+      `and tasks over 50 ms over each whole run (manager / pool start-up, warm-up and shutdown included), with the phase each began in.`,
   );
   out.push('');
   const opsOf = (name) => summary((results[name] ?? []).map((r) => r.ops), fmtInt).median;
@@ -102,7 +109,7 @@ export function report({ options, env, variants, results, failures, totalS }) {
       summary(runs.map((r) => r.p99), fmtMs).text,
       ...longTaskCells(runs, 'window'),
       summary(runs.map((r) => r.window.maxTimerDelayMs), fmtMs).text,
-      longTaskCells(runs, 'whole')[0],
+      wholeRunCell(runs),
       fmtRatio(tb / ops.median),
     ];
     if (showPlain) row.push(fmtRatio(tbPlain / ops.median));

@@ -566,7 +566,7 @@ function report(options, env, results, totalS) {
   const medianOf = (workload, name, key) => summary((results[workload][name] ?? []).map((r) => r[key]), (x) => x).median;
   // Each round ran every library once, so the i-th results of two libraries are a pair.
   const perRound = (workload, name, key, lowerIsBetter) => {
-    if (name === 'threadbank') return '';
+    if (name.startsWith('threadbank')) return '';
     const ours = results[workload].threadbank ?? [];
     const theirs = results[workload][name] ?? [];
     const ratios = [];

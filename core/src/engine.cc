@@ -276,11 +276,22 @@ struct Engine::Impl {
     return true;
   }
 
+  // A script worker began an attempt it was sent: ASSIGNED -> PROCESSING, if it is still
+  // the request's current attempt.
+  void started_locked(RequestId id, std::uint8_t attempt, std::int64_t now, Effects& fx) {
+    StoredRequest* s = store.find(id);
+    if (s == nullptr) return;
+    RequestRecord& r = s->record;
+    if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) return;
+    mark_processing(r, now, fx);
+  }
+
   // An attempt ended (Engine::complete, complete_many): frees its slot and applies the
-  // outcome if the attempt is still the request's current one; the caller pumps. False
+  // outcome (moving its result and message out) if the attempt is still the request's
+  // current one; the caller pumps. False
   // when the worker no longer held it (lost since): its late report is ignored entirely.
   bool complete_locked(std::uint32_t b, std::int32_t worker, RequestId id, std::uint8_t attempt,
-                       Outcome outcome, std::int64_t now, Effects& fx) {
+                       Outcome& outcome, std::int64_t now, Effects& fx) {
     if (!release(b, worker, id, attempt, now, fx)) return false;
     BankRuntime& bank = *banks[b];
     WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
@@ -992,7 +1003,13 @@ bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) 
 }
 
 void Engine::started(RequestId id, std::uint8_t attempt) {
-  started_many({{id, attempt}});
+  auto& m = *impl_;
+  Impl::Effects fx;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    m.started_locked(id, attempt, m.clock->now_ns(), fx);
+  }
+  m.apply(fx);
 }
 
 void Engine::started_many(const std::vector<AttemptRef>& attempts) {
@@ -1001,13 +1018,7 @@ void Engine::started_many(const std::vector<AttemptRef>& attempts) {
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     std::int64_t now = m.clock->now_ns();
-    for (const auto& [id, attempt] : attempts) {
-      StoredRequest* s = m.store.find(id);
-      if (s == nullptr) continue;
-      RequestRecord& r = s->record;
-      if (r.status != RequestStatus::ASSIGNED || r.attempts != attempt) continue;
-      m.mark_processing(r, now, fx);
-    }
+    for (const auto& [id, attempt] : attempts) m.started_locked(id, attempt, now, fx);
   }
   m.apply(fx);
 }
@@ -1019,7 +1030,7 @@ void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_ind
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     std::int64_t now = m.clock->now_ns();
-    if (!m.complete_locked(bank_index, worker, id, attempt, std::move(outcome), now, fx)) return;
+    if (!m.complete_locked(bank_index, worker, id, attempt, outcome, now, fx)) return;
     m.pump(bank_index, now, fx);
   }
   m.apply(fx);
@@ -1033,7 +1044,7 @@ void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::v
     std::int64_t now = m.clock->now_ns();
     bool any = false;
     for (Completion& c : results) {
-      any = m.complete_locked(bank_index, worker, c.request, c.attempt, std::move(c.outcome), now, fx) || any;
+      any = m.complete_locked(bank_index, worker, c.request, c.attempt, c.outcome, now, fx) || any;
     }
     if (!any) return;
     m.pump(bank_index, now, fx);

@@ -219,7 +219,7 @@ export class WorkerManager {
       resourceLimits: bank.resourceLimits,
       cancelGraceMs: this.options.cancelGraceMs,
       onMessage: (worker, message) => this.onWorkerMessage(scriptBank, worker, message),
-      onStarted: (pairs) => this.engine.started(Float64Array.from(pairs)),
+      onStarted: (pairs) => this.engine.started(new Float64Array(pairs)),
       onLost: (worker, message, running) => {
         this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message, running.ids, running.attempts);
         this.flush();
