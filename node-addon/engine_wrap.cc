@@ -25,6 +25,13 @@ Napi::Value guarded(Napi::Env env, Body&& body) {
   }
 }
 
+// Set on the JS thread while it is in a call that drains the outbox itself before
+// returning (completeBatch): the core's "outbox became non-empty" signal from that thread
+// would only wake the event loop later to find the outbox empty (a TSFN call, an eventfd
+// write, a loop iteration per batch of results). Thread-local, so a native thread's
+// signal is never swallowed.
+thread_local bool draining_in_call = false;
+
 double get_number(const Napi::Object& o, const char* key, double fallback) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
@@ -102,6 +109,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     std::weak_ptr<Shared> weak = shared_;
     auto tsfn = outbox_tsfn_;
     shared_->engine->set_outbox_listener([tsfn, weak]() mutable {
+      if (draining_in_call) return;  // this thread drains before it returns to JS
       tsfn.NonBlockingCall([weak](Napi::Env call_env, Napi::Function callback) {
         if (call_env == nullptr) return;  // the environment is going away
         auto state = weak.lock();
@@ -269,7 +277,8 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
 // completeBatch(bank, worker, numbers, messages?): results of script attempts,
 // views::COMPLETE_NUMBERS numbers each (Float64Array), and where some failed, their
 // messages at the same index. Values stay in JavaScript; the core only needs to know how
-// each attempt ended.
+// each attempt ended. Returns the outbox drained right after, as drain() does: results
+// free slots, so there is usually more work to hand out.
 Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -287,8 +296,19 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
         if (message.IsString()) c.outcome.message = utf8_text(message);
       }
     }
-    engine(env).complete_many(bank, worker, results);
-    return env.Undefined();
+    Engine& e = engine(env);
+    {
+      struct Flag {
+        Flag() { draining_in_call = true; }
+        ~Flag() { draining_in_call = false; }
+      } in_call;
+      e.complete_many(bank, worker, results);
+    }
+    // Drained even if nothing signalled: a swallowed signal leaves the core counting the
+    // outbox as signalled until the next drain, so this call must be that drain.
+    e.drain_outbox(shared_->scratch);
+    if (shared_->scratch.empty()) return env.Null();
+    return outbox_to_js(env, shared_->scratch);
   });
 }
 

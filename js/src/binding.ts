@@ -78,9 +78,10 @@ export interface NativeEngine {
   started(pairs: Float64Array): void;
   /**
    * Results of script attempts: COMPLETE_NUMBERS numbers each in `numbers`, and where some
-   * failed, their messages at the same index.
+   * failed, their messages at the same index. Returns the outbox drained right after (the
+   * freed slots usually take more work), as drain() would, or null when it is empty.
    */
-  completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): void;
+  completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): OutboxBatch | null;
   /**
    * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
    * knows (shared progress memory); without them the core blames what was reported started.

@@ -712,7 +712,8 @@ export class WorkerManager {
       numbers[at + 3] = result.ms ?? -1;
       if (!result.ok) (messages ??= new Array<string | undefined>(results.length))[i] = result.error?.message;
     }
-    this.engine.completeBatch(bank.index, worker, numbers, messages);
+    const batch = this.engine.completeBatch(bank.index, worker, numbers, messages);
+    if (batch !== null) this.process(batch);
     this.flush();
   }
 

@@ -243,7 +243,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     started(pairs: Float64Array): void {
       this.call(() => this.handle.startedMany(pairs));
     }
-    completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): void {
+    completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): OutboxBatch | null {
       if (messages?.some((message) => message?.includes(PARAMS_SEPARATOR))) {
         // A message holding the separator cannot be cut apart: one by one, exactly.
         this.call(() => {
@@ -258,6 +258,7 @@ export function wasmCore(module: WasmModule): CoreModule {
         this.call(() => this.handle.completeMany(bank, worker, numbers, text));
       }
       this.afterWork();
+      return this.drain();
     }
     workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void {
       const running = runningIds && runningAttempts ? JSON.stringify(runningIds.map((id, i) => [id, runningAttempts[i]])) : '';
