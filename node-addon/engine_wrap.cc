@@ -264,12 +264,7 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto pairs = info[0].As<Napi::Float64Array>();
-    std::vector<AttemptRef> attempts;
-    attempts.reserve(pairs.ElementLength() / 2);
-    for (std::size_t i = 0; i + 1 < pairs.ElementLength(); i += 2) {
-      attempts.emplace_back(static_cast<RequestId>(pairs[i]), static_cast<std::uint8_t>(pairs[i + 1]));
-    }
-    engine(env).started_many(attempts);
+    engine(env).started_many(views::read_attempt_pairs(pairs.Data(), pairs.ElementLength()));
     return env.Undefined();
   });
 }
@@ -286,15 +281,13 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
     std::int32_t worker = i32(info[1]);
     auto numbers = info[2].As<Napi::Float64Array>();
     std::optional<Napi::Array> messages = info[3].IsArray() ? std::optional(info[3].As<Napi::Array>()) : std::nullopt;
-    const std::size_t count = numbers.ElementLength() / views::COMPLETE_NUMBERS;
-    std::vector<Completion> results;
-    results.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      Completion& c = results.emplace_back(views::read_complete_numbers(numbers.Data() + i * views::COMPLETE_NUMBERS));
-      if (c.outcome.error != ErrorCode::OK && messages) {
-        Napi::Value message = messages->Get(static_cast<std::uint32_t>(i));
-        if (message.IsString()) c.outcome.message = utf8_text(message);
-      }
+    std::vector<Completion> results =
+        views::read_completions(numbers.Data(), numbers.ElementLength() / views::COMPLETE_NUMBERS);
+    for (std::size_t i = 0; messages && i < results.size(); ++i) {
+      Outcome& outcome = results[i].outcome;
+      if (outcome.error == ErrorCode::OK) continue;
+      Napi::Value message = messages->Get(static_cast<std::uint32_t>(i));
+      if (message.IsString()) outcome.message = utf8_text(message);
     }
     Engine& e = engine(env);
     {
@@ -306,9 +299,7 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
     }
     // Drained even if nothing signalled: a swallowed signal leaves the core counting the
     // outbox as signalled until the next drain, so this call must be that drain.
-    e.drain_outbox(shared_->scratch);
-    if (shared_->scratch.empty()) return env.Null();
-    return outbox_to_js(env, shared_->scratch);
+    return drained(env, e);
   });
 }
 
@@ -376,12 +367,13 @@ Napi::Value EngineWrap::set_concurrency(const Napi::CallbackInfo& info) {
 // drain(): the outbox now, synchronously (the JS thread calls it right after work it caused).
 Napi::Value EngineWrap::drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    Engine& e = engine(env);
-    e.drain_outbox(shared_->scratch);
-    if (shared_->scratch.empty()) return env.Null();
-    return outbox_to_js(env, shared_->scratch);
-  });
+  return guarded(env, [&]() -> Napi::Value { return drained(env, engine(env)); });
+}
+
+Napi::Value EngineWrap::drained(Napi::Env env, Engine& e) {
+  e.drain_outbox(shared_->scratch);
+  if (shared_->scratch.empty()) return env.Null();
+  return outbox_to_js(env, shared_->scratch);
 }
 
 Napi::Value EngineWrap::set_event_mask(const Napi::CallbackInfo& info) {

@@ -43,6 +43,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value bank_command(const Napi::CallbackInfo& info);
   Napi::Value set_concurrency(const Napi::CallbackInfo& info);
   Napi::Value drain(const Napi::CallbackInfo& info);
+  /// The outbox now, as drain() returns it (null when empty).
+  Napi::Value drained(Napi::Env env, Engine& e);
   Napi::Value set_event_mask(const Napi::CallbackInfo& info);
   Napi::Value metrics(const Napi::CallbackInfo& info);
   Napi::Value worker_status(const Napi::CallbackInfo& info);

@@ -170,12 +170,8 @@ class WasmEngine {
       std::size_t count = n.size() / views::COMPLETE_NUMBERS;
       if (count == 0) return;
       auto texts = messages.empty() ? std::vector<std::string_view>() : views::split_segments(messages, count, "messages");
-      std::vector<Completion> results;
-      results.reserve(count);
-      for (std::size_t i = 0; i < count; ++i) {
-        Completion& c = results.emplace_back(views::read_complete_numbers(n.data() + i * views::COMPLETE_NUMBERS));
-        if (!texts.empty()) c.outcome.message = std::string(texts[i]);
-      }
+      std::vector<Completion> results = views::read_completions(n.data(), count);
+      for (std::size_t i = 0; i < texts.size(); ++i) results[i].outcome.message = std::string(texts[i]);
       engine().complete_many(static_cast<std::uint32_t>(bank), worker, results);
     });
   }
@@ -188,12 +184,7 @@ class WasmEngine {
   void started_many(const emscripten::val& numbers) {
     guard([&] {
       std::vector<double> n = emscripten::convertJSArrayToNumberVector<double>(numbers);
-      std::vector<AttemptRef> attempts;
-      attempts.reserve(n.size() / 2);
-      for (std::size_t i = 0; i + 1 < n.size(); i += 2) {
-        attempts.emplace_back(static_cast<RequestId>(n[i]), static_cast<std::uint8_t>(n[i + 1]));
-      }
-      engine().started_many(attempts);
+      engine().started_many(views::read_attempt_pairs(n.data(), n.size()));
     });
   }
 

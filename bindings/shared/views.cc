@@ -215,14 +215,26 @@ json outbox(const Outbox& box) {
   return json::array({json(std::move(numbers)), std::move(values), std::move(messages)});
 }
 
-Completion read_complete_numbers(const double* numbers) {
-  Completion c;
-  c.request = static_cast<RequestId>(numbers[0]);
-  c.attempt = static_cast<std::uint8_t>(numbers[1]);
-  const double code = numbers[2];
-  c.outcome.error = code >= 0 && code < ERROR_CODE_COUNT ? static_cast<ErrorCode>(static_cast<int>(code)) : ErrorCode::INTERNAL;
-  c.outcome.run_ns = run_ns_from_ms(numbers[3]);
-  return c;
+std::vector<Completion> read_completions(const double* numbers, std::size_t count) {
+  std::vector<Completion> results(count);
+  for (Completion& c : results) {
+    c.request = static_cast<RequestId>(numbers[0]);
+    c.attempt = static_cast<std::uint8_t>(numbers[1]);
+    const double code = numbers[2];
+    c.outcome.error = code >= 0 && code < ERROR_CODE_COUNT ? static_cast<ErrorCode>(static_cast<int>(code)) : ErrorCode::INTERNAL;
+    c.outcome.run_ns = run_ns_from_ms(numbers[3]);
+    numbers += COMPLETE_NUMBERS;
+  }
+  return results;
+}
+
+std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t size) {
+  std::vector<AttemptRef> attempts;
+  attempts.reserve(size / 2);
+  for (std::size_t i = 0; i + 1 < size; i += 2) {
+    attempts.emplace_back(static_cast<RequestId>(numbers[i]), static_cast<std::uint8_t>(numbers[i + 1]));
+  }
+  return attempts;
 }
 
 std::int64_t run_ns_from_ms(double run_ms) {

@@ -55,9 +55,12 @@ std::int64_t run_ns_from_ms(double run_ms);
 /// requestId, attempt, error code, and how long the handler ran in ms (-1: unknown).
 constexpr std::size_t COMPLETE_NUMBERS = 4;
 
-/// @brief A result from its COMPLETE_NUMBERS numbers (an unknown error code: INTERNAL),
-/// without its message, which travels as text beside the numbers.
-Completion read_complete_numbers(const double* numbers);
+/// @brief The results in `count` x COMPLETE_NUMBERS numbers (an unknown error code:
+/// INTERNAL), without their messages, which travel as text beside the numbers.
+std::vector<Completion> read_completions(const double* numbers, std::size_t count);
+
+/// @brief The attempts in started()'s (requestId, attempt) pairs; `size` numbers.
+std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t size);
 
 /// Numbers per submit in submitMany's `numbers` (js/src/submit-batch.ts): taskIndex,
 /// priority, timeoutMs, retries, payloadBytes.

@@ -288,8 +288,8 @@ struct Engine::Impl {
 
   // An attempt ended (Engine::complete, complete_many): frees its slot and applies the
   // outcome (moving its result and message out) if the attempt is still the request's
-  // current one; the caller pumps. False
-  // when the worker no longer held it (lost since): its late report is ignored entirely.
+  // current one; the caller pumps. False when the worker no longer held it (lost since):
+  // its late report is ignored entirely.
   bool complete_locked(std::uint32_t b, std::int32_t worker, RequestId id, std::uint8_t attempt,
                        Outcome& outcome, std::int64_t now, Effects& fx) {
     if (!release(b, worker, id, attempt, now, fx)) return false;
