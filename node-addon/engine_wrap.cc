@@ -269,11 +269,12 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
   });
 }
 
-// completeBatch(bank, worker, numbers, messages?): results of script attempts,
+// completeBatch(bank, worker, numbers, messages?, started?): results of script attempts,
 // views::COMPLETE_NUMBERS numbers each (Float64Array), and where some failed, their
-// messages at the same index. Values stay in JavaScript; the core only needs to know how
-// each attempt ended. Returns the outbox drained right after, as drain() does: results
-// free slots, so there is usually more work to hand out.
+// messages at the same index; then `started` as started() takes it, the attempts that
+// began once these results freed their places. Values stay in JavaScript; the core only
+// needs to know how each attempt ended. Returns the outbox drained right after, as drain()
+// does: results free slots, so there is usually more work to hand out.
 Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -296,6 +297,10 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
         ~Flag() { draining_in_call = false; }
       } in_call;
       e.complete_many(bank, worker, results);
+      if (info[4].IsTypedArray() && info[4].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+        auto started = info[4].As<Napi::Float64Array>();
+        e.started_many(views::read_attempt_pairs(started.Data(), started.ElementLength()));
+      }
     }
     // Drained even if nothing signalled: a swallowed signal leaves the core counting the
     // outbox as signalled until the next drain, so this call must be that drain.

@@ -31,6 +31,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import vm from 'node:vm';
 
 import { Piscina } from 'piscina';
@@ -44,6 +45,9 @@ const WORKERS = new URL('./workers/', import.meta.url);
 const RESULTS = new URL('../RESULTS.md', import.meta.url);
 const SECTION_START = '<!-- bench/node/run.mjs: start -->';
 const SECTION_END = '<!-- bench/node/run.mjs: end -->';
+// Workload e's reference row: no pool, bare worker_threads (see floorStartupRound).
+const FLOOR = 'floor';
+const FLOOR_LABEL = 'floor: bare worker_threads';
 
 // --- options ------------------------------------------------------------------------------
 
@@ -320,15 +324,38 @@ async function allAtOnce(run, name, data, count) {
   return { ms: performance.now() - start, first: values[0] };
 }
 
+/**
+ * CPU time (ms) of this process's main thread, the event loop that runs each pool's
+ * bookkeeping, from /proc (10 ms ticks); undefined where there is no /proc.
+ */
+function mainThreadCpuMs() {
+  const path = `/proc/self/task/${process.pid}/stat`;
+  if (!existsSync(path)) return undefined;
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the ')'.
+  return (fields[11] + fields[12]) * (1000 / 100);
+}
+
 async function shapeRound(name, options) {
   const tasks = options['shape-tasks'];
   const data = { n: options['shape-size'] };
   return withPool(name, { workers: os.availableParallelism(), maxQueue: tasks + 1024 }, async (pool) => {
     // A short warm-up, so the wall time is the tasks' and not the workers' start-up.
     await allAtOnce(pool.run, 'jsonLoop', data, Math.min(1000, Math.ceil(tasks / 10)));
+    // The wall time swings with the machine (the handlers are ~90% of it); the pool's own
+    // cost on the event loop is the part that is the library's, and moves far less.
+    const loopBefore = mainThreadCpuMs();
+    const cpuBefore = process.cpuUsage();
     const { ms, first } = await allAtOnce(pool.run, 'jsonLoop', data, tasks);
+    const cpu = process.cpuUsage(cpuBefore);
+    const loopAfter = mainThreadCpuMs();
     check(first?.ok === true, `${name} jsonLoop answered ${JSON.stringify(first)}`);
-    return { ms };
+    return {
+      ms,
+      loopUs: loopBefore === undefined ? NaN : ((loopAfter - loopBefore) * 1000) / tasks,
+      cpuUs: (cpu.user + cpu.system) / tasks,
+    };
   });
 }
 
@@ -343,12 +370,38 @@ async function burnRound(name, options, expected) {
   });
 }
 
+/**
+ * Node's own floor for workload e: bare worker_threads workers (as many as the pools') running an ES module
+ * that imports the same handlers, timed to the first one's answer to a posted `add`.
+ */
+async function floorStartupRound(options) {
+  gc();
+  const start = performance.now();
+  const workers = Array.from({ length: options.workers }, () => new Worker(new URL('bare.mjs', WORKERS)));
+  const value = await new Promise((resolve, reject) => {
+    for (const worker of workers) {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({ a: 4, b: 6 });
+    }
+  });
+  const ms = performance.now() - start;
+  await sleep(150);
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  check(value?.result === 10, `bare worker add answered ${JSON.stringify(value)}`);
+  return { ms };
+}
+
 async function startupRound(name, options) {
   gc();
   const start = performance.now();
   const pool = await LIBRARIES[name].create({ workers: options.workers, maxQueue: 0, prefetch: scriptPrefetch });
   const value = await pool.run('add', { a: 4, b: 6 });
   const ms = performance.now() - start;
+  // The other workers are still loading their script. Node 20 aborts the whole process when
+  // a worker is terminated while it instantiates an ES module loaded with require(), which
+  // piscina's workers do: let every worker finish loading before the pool goes.
+  await sleep(150);
   await destroy(name, pool);
   check(value?.result === 10, `${name} add answered ${JSON.stringify(value)}`);
   return { ms };
@@ -494,6 +547,7 @@ async function main() {
     log(`bench: round ${round + 1}/${allRounds}`);
     if (only.has('e') && round < options['startup-rounds']) {
       for (const name of rotate(libs('add'), round)) push('e', name, await startupRound(name, options));
+      push('e', FLOOR, await floorStartupRound(options));
     }
     if (only.has('a') && round < rounds) {
       for (const name of rotate(libs('add'), round)) {
@@ -562,7 +616,7 @@ function report(options, env, results, totalS) {
   );
   out.push('');
 
-  const label = (name) => LIBRARIES[name].label;
+  const label = (name) => (name === FLOOR ? FLOOR_LABEL : LIBRARIES[name].label);
   const medianOf = (workload, name, key) => summary((results[workload][name] ?? []).map((r) => r[key]), (x) => x).median;
   // Each round ran every library once, so the i-th results of two libraries are a pair.
   const perRound = (workload, name, key, lowerIsBetter) => {
@@ -613,9 +667,23 @@ function report(options, env, results, totalS) {
     const tb = medianOf('b', 'threadbank', 'ms');
     const rows = Object.keys(results.b).map((name) => {
       const ms = summary(results.b[name].map((r) => r.ms), fmtS);
-      return [label(name), `${ms.text}${ms.range ? ` (${ms.range})` : ''}`, fmtRatio(tb / ms.median), perRound('b', name, 'ms', true)];
+      const loop = summary(results.b[name].map((r) => r.loopUs), (x) => x.toFixed(1));
+      const cpu = summary(results.b[name].map((r) => r.cpuUs), (x) => x.toFixed(0));
+      return [
+        label(name),
+        `${ms.text}${ms.range ? ` (${ms.range})` : ''}`,
+        fmtRatio(tb / ms.median),
+        perRound('b', name, 'ms', true),
+        `${loop.text}${loop.range ? ` (${loop.range})` : ''}`,
+        `${cpu.text}${cpu.range ? ` (${cpu.range})` : ''}`,
+      ];
     });
-    out.push(table(['library', 'wall time', 'threadbank time ÷ this', 'per round'], rows));
+    out.push(table(['library', 'wall time', 'threadbank time ÷ this', 'per round', 'event loop CPU, us per task', 'process CPU, us per task'], rows));
+    out.push('');
+    out.push(
+      'The handlers are most of the wall time and their speed follows the machine from minute to minute; ' +
+        "the event loop's CPU (the main thread's, from /proc) is the pool's own work for each task: submitting, sending, receiving, settling, and the garbage it makes.",
+    );
     out.push('');
   }
 
@@ -691,7 +759,10 @@ function report(options, env, results, totalS) {
   if (Object.keys(results.e).length > 0) {
     out.push(`### e. Start-up`);
     out.push('');
-    out.push(`From creating the manager / pool (${options.workers} workers) to the first \`add\` result, in the same process (modules already loaded). Lower is better.`);
+    out.push(
+      `From creating the manager / pool (${options.workers} workers) to the first \`add\` result, in the same process (modules already loaded). Lower is better. ` +
+        `"${FLOOR_LABEL}" is Node's own floor, timed in the same rounds: ${options.workers} bare workers running an ES module that imports the handlers, to the first one's answer to a message posted at once.`,
+    );
     out.push('');
     const tb = medianOf('e', 'threadbank', 'ms');
     const native = medianOf('e', 'threadbank-native', 'ms');

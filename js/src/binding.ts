@@ -78,10 +78,11 @@ export interface NativeEngine {
   started(pairs: Float64Array): void;
   /**
    * Results of script attempts: COMPLETE_NUMBERS numbers each in `numbers`, and where some
-   * failed, their messages at the same index. Returns the outbox drained right after (the
-   * freed slots usually take more work), as drain() would, or null when it is empty.
+   * failed, their messages at the same index; then `started` as started() takes it (the
+   * attempts that began once these freed their places). Returns the outbox drained right
+   * after (the freed slots usually take more work), as drain() would, or null when empty.
    */
-  completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): OutboxBatch | null;
+  completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined, started?: Float64Array): OutboxBatch | null;
   /**
    * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
    * knows (shared progress memory); without them the core blames what was reported started.

@@ -218,7 +218,7 @@ export class WorkerManager {
       startTimeoutMs: this.options.workerStartTimeoutMs,
       resourceLimits: bank.resourceLimits,
       cancelGraceMs: this.options.cancelGraceMs,
-      onMessage: (worker, message) => this.onWorkerMessage(scriptBank, worker, message),
+      onMessage: (worker, message, started) => this.onWorkerMessage(scriptBank, worker, message, started),
       onStarted: (pairs) => this.engine.started(new Float64Array(pairs)),
       onLost: (worker, message, running) => {
         this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message, running.ids, running.attempts);
@@ -686,15 +686,15 @@ export class WorkerManager {
     entry.reject(new ThreadbankError(code, `Request ${id} (${entry.taskId}) ${describeFailure(code)}: ${text}`, { requestId: id, cause, callerStack: entry.callerStack }));
   }
 
-  private onWorkerMessage(bank: ScriptBank, worker: number, message: WorkerMessage): void {
+  private onWorkerMessage(bank: ScriptBank, worker: number, message: WorkerMessage, started: number[]): void {
     if (message.type === 'done') {
-      this.completeResults(bank, worker, message.results);
+      this.completeResults(bank, worker, message.results, started);
     } else if (message.type === 'progress') {
       this.events.emitProgress(message.id, bank.bankId, worker, message.value, this.now(), this.pending.get(message.id)?.metadata);
     }
   }
 
-  private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[]): void {
+  private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[], started: number[]): void {
     const numbers = new Float64Array(results.length * COMPLETE_NUMBERS);
     let messages: (string | undefined)[] | undefined;
     for (let i = 0; i < results.length; i++) {
@@ -712,9 +712,11 @@ export class WorkerManager {
       numbers[at + 3] = result.ms ?? -1;
       if (!result.ok) (messages ??= new Array<string | undefined>(results.length))[i] = result.error?.message;
     }
-    const batch = this.engine.completeBatch(bank.index, worker, numbers, messages);
+    const batch = this.engine.completeBatch(bank.index, worker, numbers, messages, started.length > 0 ? new Float64Array(started) : undefined);
     if (batch !== null) this.process(batch);
-    this.flush();
+    // completeBatch drained the outbox, and submits from event listeners in process() have
+    // their flush scheduled; only a shutdown waiting for the last settlement needs one now.
+    if (this.onIdle) this.flush();
   }
 
   /** A bank whose workers cannot start: fail what waits for it rather than hang. */

@@ -15,8 +15,13 @@ export interface ScriptBankOptions {
   startTimeoutMs: number;
   resourceLimits: WorkerResourceLimits | undefined;
   cancelGraceMs: number;
-  onMessage(worker: number, message: WorkerMessage): void;
-  /** These attempts began running (workers run what they hold in order): (id, attempt) pairs. */
+  /**
+   * A message from `worker`. For 'done', `started` lists the attempts that began running
+   * once its results freed their places (workers run what they hold in order), as
+   * (id, attempt) pairs, so both reach the core in one call.
+   */
+  onMessage(worker: number, message: WorkerMessage, started: number[]): void;
+  /** These attempts began running, as they were sent to an idle worker: (id, attempt) pairs. */
   onStarted(pairs: number[]): void;
   /** A worker died or was given up; `running` is what it was running at the time. */
   onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }): void;
@@ -184,7 +189,8 @@ export class ScriptBank {
         handle.post({ type: 'run', tasks: [task] }, transfer.length > 0 ? transfer : undefined);
       } catch (error) {
         const message = `Expected structured-cloneable params for ${task.action} but they could not be cloned (${(error as Error).message})`;
-        this.options.onMessage(worker, { type: 'done', results: [{ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } }] });
+        // As if the worker had answered, so the slot stops holding it too.
+        this.onMessage(worker, slot.generation, { type: 'done', results: [{ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } }] });
       }
     }
   }
@@ -201,6 +207,7 @@ export class ScriptBank {
   private onMessage(worker: number, generation: number, message: WorkerMessage): void {
     const slot = this.slots[worker];
     if (!slot || slot.generation !== generation) return;
+    const started: number[] = [];
     if (message.type === 'done') {
       for (const result of message.results) {
         const at = slot.held.findIndex((h) => h.id === result.id && h.attempt === result.attempt);
@@ -213,11 +220,9 @@ export class ScriptBank {
           slot.graceTimers.delete(key);
         }
       }
-      const started: number[] = [];
       this.markStarted(slot, started);
-      if (started.length > 0) this.options.onStarted(started);
     }
-    this.options.onMessage(worker, message);
+    this.options.onMessage(worker, message, started);
   }
 
   private spawn(worker: number): Promise<string[]> {

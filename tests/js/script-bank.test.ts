@@ -90,6 +90,16 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     await expect(manager.submitRequest('ok', {})).resolves.toBe('ok');
   });
 
+  it('keeps following what a worker runs after params that could not be cloned for it', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math, workerCount: 1 }] });
+    await expect(manager.submitRequest('add', { a: 1, b: 2, fn: () => 1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    // The failed attempt never reached the worker: the next one is what it runs, and the
+    // manager must see it start (a slot still holding the first would never report it).
+    const slow = manager.submitRequest('slowAdd', { a: 1, b: 2, ms: 300 });
+    await expect.poll(() => manager!.queryRequests({ status: ['processing'] }).items.map((item) => item.taskId)).toEqual(['slowAdd']);
+    await expect(slow).resolves.toEqual({ result: 3 });
+  });
+
   it.each([
     ['exits (process.exit, or an uncaught error in a Web Worker)', 'exit', { code: 3 }],
     ['leaves an unhandled rejection', 'unhandled', {}],

@@ -243,7 +243,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     started(pairs: Float64Array): void {
       this.call(() => this.handle.startedMany(pairs));
     }
-    completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined): OutboxBatch | null {
+    completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined, started?: Float64Array): OutboxBatch | null {
       if (messages?.some((message) => message?.includes(PARAMS_SEPARATOR))) {
         // A message holding the separator cannot be cut apart: one by one, exactly.
         this.call(() => {
@@ -257,6 +257,7 @@ export function wasmCore(module: WasmModule): CoreModule {
         const text = messages ? Array.from({ length: count }, (_, i) => messages[i] ?? '').join(PARAMS_SEPARATOR) : '';
         this.call(() => this.handle.completeMany(bank, worker, numbers, text));
       }
+      if (started) this.call(() => this.handle.startedMany(started));
       this.afterWork();
       return this.drain();
     }
