@@ -184,9 +184,22 @@ export function resolveSubmit(taskId: unknown, options: unknown): ResolvedSubmit
   return out;
 }
 
+const QUERY_KEYS = ['status', 'priorityRange', 'dateRange', 'clientId', 'taskId', 'bankId', 'pagination'];
+
+/**
+ * Throws for a key of `value` outside `known`: a misspelt filter would otherwise be
+ * ignored, and the query would answer more than was asked.
+ */
+function onlyKeys(what: string, value: unknown, known: readonly string[]): void {
+  if (!isPlainObject(value)) throw invalidArgument(what, 'an object', value);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw invalidArgument(what, `keys among ${known.join(', ')}`, key);
+  }
+}
+
 export function resolveQuery(query: unknown): Record<string, unknown> {
   if (query === undefined) return {};
-  if (!isPlainObject(query)) throw invalidArgument('query', 'an object', query);
+  onlyKeys('query', query, QUERY_KEYS);
   const q = query as RequestQuery;
   const out: Record<string, unknown> = {};
   if (q.status !== undefined) {
@@ -194,6 +207,7 @@ export function resolveQuery(query: unknown): Record<string, unknown> {
     out.statuses = q.status;
   }
   if (q.priorityRange !== undefined) {
+    onlyKeys('query.priorityRange', q.priorityRange, ['min', 'max']);
     if (q.priorityRange.min !== undefined) out.minPriority = integerIn('query.priorityRange.min', q.priorityRange.min, 0, 10);
     if (q.priorityRange.max !== undefined) out.maxPriority = integerIn('query.priorityRange.max', q.priorityRange.max, 0, 10);
   }
@@ -202,6 +216,7 @@ export function resolveQuery(query: unknown): Record<string, unknown> {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) throw invalidArgument(what, 'a Date or a number of ms since the epoch', v);
     return ms;
   };
+  if (q.dateRange !== undefined) onlyKeys('query.dateRange', q.dateRange, ['from', 'to']);
   if (q.dateRange?.from !== undefined) out.fromMs = time('query.dateRange.from', q.dateRange.from);
   if (q.dateRange?.to !== undefined) out.toMs = time('query.dateRange.to', q.dateRange.to);
   for (const key of ['clientId', 'taskId', 'bankId'] as const) {
@@ -212,6 +227,7 @@ export function resolveQuery(query: unknown): Record<string, unknown> {
   }
   const page = q.pagination;
   if (page !== undefined) {
+    onlyKeys('query.pagination', page, ['offset', 'limit', 'sortBy', 'sortOrder']);
     if (page.offset !== undefined) out.offset = integerIn('query.pagination.offset', page.offset, 0, 2 ** 31);
     if (page.limit !== undefined) out.limit = integerIn('query.pagination.limit', page.limit, 0, 100_000);
     if (page.sortBy !== undefined) out.sortBy = page.sortBy;

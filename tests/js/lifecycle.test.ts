@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { ManagerEvent, WorkerManager } from '../../dist/cjs/index.js';
+import type { ManagerEvent, ThreadbankError, WorkerManager } from '../../dist/cjs/index.js';
 import { backends } from './backends.js';
 
 describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
@@ -138,6 +138,25 @@ describe.each(backends)('lifecycle on a native bank ($name)', (backend) => {
     const sorted = manager.queryRequests({ pagination: { sortBy: 'priority', sortOrder: 'desc' } }).items.map((r) => r.priority);
     expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
     expect(manager.getSystemMetrics().storedRequests).toBe(5);
+  });
+
+  it('refuses a query with a key it does not know rather than answer without that filter', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic' }] });
+    await manager.submitRequest('add', { a: 1, b: 2 });
+    const refused = (query: unknown) => {
+      try {
+        manager!.queryRequests(query);
+      } catch (error) {
+        return error as ThreadbankError;
+      }
+      throw new Error(`expected ${JSON.stringify(query)} to be refused`);
+    };
+    expect(refused({ statuses: ['failed'] })).toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(/keys among status, priorityRange.* for query but received .*statuses/) });
+    expect(refused({ pagination: { limt: 1 } })).toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('limt') });
+    expect(refused({ priorityRange: { minimum: 3 } })).toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(refused({ dateRange: { since: 0 } })).toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(refused({ pagination: 5 })).toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(manager.queryRequests({ status: ['failed'] }).total).toBe(0);
   });
 });
 
