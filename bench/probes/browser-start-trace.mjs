@@ -24,9 +24,13 @@ const server = await serve(root, { isolated: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 const CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8', 'v8.execute', 'blink', 'disabled-by-default-v8.compile'];
 
+/** Events that only wrap others. */
+const GENERIC = new Set(['ThreadControllerImpl::RunTask', 'SimpleWatcher::OnHandleReady', 'MessagePort::Accept', 'HandlePostMessage', 'v8.callFunction', 'RunMicrotasks', 'BlinkScheduler_PerformMicrotaskCheckpoint', 'V8.StackGuard', 'V8.HandleInterrupts']);
+
 /** An event's name, with the function and script for script calls. */
 const label = (e) => (e.name === 'FunctionCall' ? `FunctionCall ${e.args.data.functionName || '(anonymous)'} in ${(e.args.data.url ?? '').split('/').pop()}:${e.args.data.lineNumber}` : e.name);
 
+const longest = [];
 try {
   for (let i = 0; i < loads; i++) {
     const page = await browser.newPage();
@@ -52,6 +56,14 @@ try {
     const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
     const onMain = events.filter((e) => mainThreads.has(`${e.pid}:${e.tid}`) && e.ph === 'X' && e.dur > 0);
     const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur > 12_000);
+    const top = onMain.filter((e) => e.name === 'RunTask').sort((a, b) => b.dur - a.dur)[0];
+    if (top) {
+      // What the longest task was: its longest script call, else its longest event of note.
+      const nested = onMain.filter((e) => e !== top && e.ts >= top.ts && e.ts + e.dur <= top.ts + top.dur);
+      const call = nested.filter((e) => e.name === 'FunctionCall').sort((a, b) => b.dur - a.dur)[0];
+      const other = nested.filter((e) => !GENERIC.has(e.name)).sort((a, b) => b.dur - a.dur)[0];
+      longest.push([top.dur / 1000, call ? label(call) : (other?.name ?? 'unknown')]);
+    }
     console.log(`load ${i}: first result after ${ms.toFixed(0)} ms; main-thread tasks over 12 ms: ${tasks.map((t) => (t.dur / 1000).toFixed(0)).join(', ') || 'none'}`);
     for (const task of tasks.filter((t) => t.dur > overUs)) {
       const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > 300);
@@ -61,6 +73,9 @@ try {
       for (const [name, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${(us / 1000).toFixed(1).padStart(6)} ms  ${name}`);
     }
   }
+  longest.sort((a, b) => a[0] - b[0]);
+  console.log(`longest main-thread task per load: median ${longest[longest.length >> 1][0].toFixed(1)} ms`);
+  for (const [ms, what] of longest) console.log(`  ${ms.toFixed(1).padStart(6)} ms  ${what}`);
 } finally {
   await browser.close();
   server.close();

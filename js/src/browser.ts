@@ -1,6 +1,7 @@
 /** threadbank for browsers: the WebAssembly core, script workers as Web Workers. */
 import { browserScriptHost } from './browser/host.js';
 import { canUseThreads, loadBrowserCore } from './browser/load.js';
+import { yieldToPage } from './browser/yield.js';
 import type { CoreModule } from './binding.js';
 import { WorkerManager } from './manager.js';
 import type { WorkerManagerOptions } from './types.js';
@@ -39,16 +40,4 @@ function warmUpOnce(core: CoreModule): Promise<void> {
     () => undefined,
     () => undefined,
   );
-}
-
-/** A macrotask boundary without setTimeout's clamping: the page runs what it has queued. */
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }

@@ -5,6 +5,7 @@
  */
 import type { CoreModule } from '../binding.js';
 import { wasmCore, type WasmModule } from '../wasm/engine.js';
+import { yieldToPage } from './yield.js';
 
 type Factory = (options: Record<string, unknown>) => Promise<WasmModule>;
 
@@ -61,6 +62,10 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
         // main thread waits for one (docs/browser.md).
         threadbankThreads: options.workers ?? 2,
       });
+      // The module resolves inside the task where Emscripten started its runtime (static
+      // constructors, embind's registrations: 7-59 ms in Chrome traces of fresh pages); the
+      // first calls into it, which compile what they reach, go in a task of their own.
+      await yieldToPage();
       return wasmCore(module);
     })();
   }
