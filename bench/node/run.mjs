@@ -231,14 +231,19 @@ async function withPool(name, config, body) {
  * CPU time (ms) used by the whole machine and by this process with its waited-for
  * children, from /proc: the difference is what other processes took while we measured.
  */
+/** The numeric fields of a /proc .../stat file after the command name, which may hold spaces. */
+function statFields(path) {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+}
+
 function cpuTimes() {
   if (!existsSync('/proc/stat')) return undefined;
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = cpu[3] + (cpu[4] ?? 0);
   const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  const self = readFileSync('/proc/self/stat', 'utf8');
-  const fields = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = statFields('/proc/self/stat');
   // utime, stime, cutime, cstime are fields 14-17 (1-based), i.e. 11-14 after the ')'.
   const own = fields[11] + fields[12] + fields[13] + fields[14];
   return { busy: (total - idle) * tick, total: total * tick, own: own * tick };
@@ -331,8 +336,7 @@ async function allAtOnce(run, name, data, count) {
 function mainThreadCpuMs() {
   const path = `/proc/self/task/${process.pid}/stat`;
   if (!existsSync(path)) return undefined;
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = statFields(path);
   // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the ')'.
   return (fields[11] + fields[12]) * (1000 / 100);
 }
@@ -371,8 +375,9 @@ async function burnRound(name, options, expected) {
 }
 
 /**
- * Node's own floor for workload e: bare worker_threads workers (as many as the pools') running an ES module
- * that imports the same handlers, timed to the first one's answer to a posted `add`.
+ * Node's own floor for workload e: bare worker_threads workers (as many as the pools')
+ * running an ES module that imports the same handlers, timed to the first one's answer to
+ * a posted `add`.
  */
 async function floorStartupRound(options) {
   gc();

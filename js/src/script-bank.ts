@@ -2,7 +2,7 @@
  * The workers of one script bank, from the host's side: batching attempts into messages,
  * knowing which attempts a worker has started, replacing workers that die or hang.
  */
-import { RunningRecord, type HostMessage, type TaskMessage, type WorkerMessage } from './protocol.js';
+import { RunningRecord, type HostMessage, type ResultMessage, type TaskMessage, type WorkerMessage } from './protocol.js';
 import type { ScriptHost, ScriptWorkerHandle } from './script-host.js';
 import type { WorkerResourceLimits, WorkerScript } from './types.js';
 
@@ -184,15 +184,19 @@ export class ScriptBank {
     } catch {
       // Some payload could not be cloned: send one by one so only the bad ones fail.
     }
+    const failed: ResultMessage[] = [];
     for (const task of tasks) {
       try {
         handle.post({ type: 'run', tasks: [task] }, transfer.length > 0 ? transfer : undefined);
       } catch (error) {
         const message = `Expected structured-cloneable params for ${task.action} but they could not be cloned (${(error as Error).message})`;
-        // As if the worker had answered, so the slot stops holding it too.
-        this.onMessage(worker, slot.generation, { type: 'done', results: [{ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } }] });
+        failed.push({ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } });
       }
     }
+    // As if the worker had answered them, so the slot stops holding them too. After every
+    // post: the answer frees places the core may fill at once, and what it sends must
+    // reach the worker after this batch, in the order the slot holds it.
+    if (failed.length > 0) this.onMessage(worker, slot.generation, { type: 'done', results: failed });
   }
 
   private markStarted(slot: Slot, started: number[]): void {
