@@ -15,13 +15,13 @@ import { chromium } from 'playwright-core';
 
 import { serve } from '../../tests/browser/serve.mjs';
 
-const { values, positionals } = parseArgs({ options: { over: { type: 'string', default: '30' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { over: { type: 'string', default: '30' }, 'js-flags': { type: 'string' } }, allowPositionals: true });
 const loads = Number(positionals[0] ?? 4);
 const overUs = Number(values.over) * 1000;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const traces = mkdtempSync(join(tmpdir(), 'threadbank-trace-'));
 const server = await serve(root, { isolated: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', ...(values['js-flags'] ? [`--js-flags=${values['js-flags']}`] : [])] });
 const CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8', 'v8.execute', 'blink', 'disabled-by-default-v8.compile'];
 
 /** Events that only wrap others. */

@@ -2,7 +2,8 @@
 // `isolated`, every response carries COOP/COEP, so pages are cross-origin isolated
 // (SharedArrayBuffer, and so the pthread build, available). With `strictCsp`, a
 // Content-Security-Policy that forbids evaluating strings as code (no 'unsafe-eval') and
-// inline scripts: what the page then loads must run without them.
+// inline scripts: what the page then loads must run without them. With `wasmType`, .wasm
+// files go out with that Content-Type (servers that do not know application/wasm).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -19,7 +20,7 @@ const TYPES = {
 
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 
-export function serve(root, { isolated, strictCsp = false, port = 0 } = {}) {
+export function serve(root, { isolated, strictCsp = false, wasmType = TYPES['.wasm'], port = 0 } = {}) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -36,7 +37,8 @@ export function serve(root, { isolated, strictCsp = false, port = 0 } = {}) {
       response.writeHead(404).end('not found');
       return;
     }
-    const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-store' };
+    const type = extname(file) === '.wasm' ? wasmType : (TYPES[extname(file)] ?? 'application/octet-stream');
+    const headers = { 'Content-Type': type, 'Content-Length': size, 'Cache-Control': 'no-store' };
     if (isolated) {
       headers['Cross-Origin-Opener-Policy'] = 'same-origin';
       headers['Cross-Origin-Embedder-Policy'] = 'require-corp';

@@ -5,6 +5,7 @@
  */
 import type { CoreModule } from '../binding.js';
 import { wasmCore, type WasmModule } from '../wasm/engine.js';
+import { fetchCore, instantiateCore } from './instantiate.js';
 import { yieldToPage } from './yield.js';
 
 type Factory = (options: Record<string, unknown>) => Promise<WasmModule>;
@@ -35,22 +36,34 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
     loaded = (async () => {
       // Every file is named with new URL(literal, import.meta.url) so bundlers emit it and
       // rewrite the URL; Emscripten then gets them through locateFile.
-      let factory: Factory;
-      let files: Record<string, string>;
-      if (threads) {
-        factory = ((await import('../../../build/wasm-threads/threadbank-web.js' as string)) as { default: Factory }).default;
-        files = {
-          wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
-          worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
-          // Each pthread worker imports the loader again; after bundling, the bundled copy
-          // is not importable on its own, so workers get the original file (an asset).
-          main: new URL('../../../build/wasm-threads/threadbank-web.js', import.meta.url).href,
-        };
-      } else {
-        factory = ((await import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string)) as { default: Factory }).default;
-        files = { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href };
-      }
-      const module = await factory({
+      const files: { wasm: string; worker?: string; main?: string } = threads
+        ? {
+            wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
+            worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
+            // Each pthread worker imports the loader again; after bundling, the bundled copy
+            // is not importable on its own, so workers get the original file (an asset).
+            main: new URL('../../../build/wasm-threads/threadbank-web.js', import.meta.url).href,
+          }
+        : { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href };
+      const wasm = fetchCore(files.wasm);
+      // Settles once the download has been looked at, so a failed fetch is not unhandled
+      // while the loader is still being imported.
+      wasm.catch(() => undefined);
+      const factory: Factory = threads
+        ? ((await import('../../../build/wasm-threads/threadbank-web.js' as string)) as { default: Factory }).default
+        : ((await import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string)) as { default: Factory }).default;
+      // The import resolves in the task that evaluated the loader; the factory (its body
+      // parsed and run, the pthread pool's workers created) goes in a task of its own.
+      await yieldToPage();
+      // The .wasm comes through instantiateWasm (instantiate.ts), from the fetch started
+      // above. If it fails, Emscripten's promise never settles: the race rejects instead.
+      let failed!: (error: unknown) => void;
+      const instantiationFailed = new Promise<never>((_, reject) => (failed = reject));
+      const pending = factory({
+        instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+          instantiateCore(wasm, files.wasm, imports).then((source) => receive(source.instance, source.module), failed);
+          return {};
+        },
         locateFile: (path: string, prefix: string) =>
           path.endsWith('.wasm') ? files.wasm : path.endsWith('.worker.js') ? (files.worker ?? prefix + path) : prefix + path,
         mainScriptUrlOrBlob: files.main,
@@ -62,12 +75,18 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
         // main thread waits for one (docs/browser.md).
         threadbankThreads: options.workers ?? 2,
       });
+      const module = await Promise.race([pending, instantiationFailed]);
       // The module resolves inside the task where Emscripten started its runtime (static
       // constructors, embind's registrations: 7-59 ms in Chrome traces of fresh pages); the
       // first calls into it, which compile what they reach, go in a task of their own.
       await yieldToPage();
       return wasmCore(module);
     })();
+    // A core that failed to load (a network error, a server that refused the .wasm) is tried
+    // again by the next manager rather than failing every later one.
+    loaded.catch(() => {
+      loaded = undefined;
+    });
   }
   return loaded;
 }

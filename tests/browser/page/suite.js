@@ -6,7 +6,11 @@ import { canUseThreads, createWorkerManager, ThreadbankError } from '/dist/brows
 const results = [];
 const log = (line) => (document.getElementById('log').textContent += `${line}\n`);
 
+// `?only=text` runs the tests whose names contain it (the runner's extra configurations).
+const only = new URL(location.href).searchParams.get('only');
+
 async function test(name, body) {
+  if (only && !name.includes(only)) return;
   const started = performance.now();
   try {
     await body();

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// How long each main-thread task is while a fresh page starts its first threadbank manager,
+// from a light Chrome trace: only the scheduler's task events and User Timing marks, so the
+// page runs at nearly its own speed (browser-start-trace.mjs records what fills each task
+// but slows the page: stack traces, source positions). One fresh page per load
+// (cross-origin isolated: the pthread build; `plain`: the build without threads), from
+// loading the core to the first result. Prints each load's tasks over 12 ms and the
+// distribution of the longest task per load. While diagnosing, performance.mark() calls
+// named `threadbank:...` added to the loader or the adapter name the tasks they fall in.
+//   node bench/probes/browser-start-tasks.mjs [loads=24] [plain] [--js-flags=...]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { chromium } from 'playwright-core';
+
+import { serve } from '../../tests/browser/serve.mjs';
+
+const { values, positionals } = parseArgs({ options: { 'js-flags': { type: 'string' } }, allowPositionals: true });
+const loads = Number(positionals[0] ?? 24);
+const isolated = positionals[1] !== 'plain';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const traces = mkdtempSync(join(tmpdir(), 'threadbank-tasks-'));
+const server = await serve(root, { isolated });
+const flags = values['js-flags'] ? [`--js-flags=${values['js-flags']}`] : [];
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', ...flags] });
+
+const longest = [];
+const firsts = [];
+/** The marks inside each task of 30 ms or more, over all loads. */
+const heavy = [];
+try {
+  for (let i = 0; i < loads; i++) {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/bench/browser/page.html`);
+    await page.waitForFunction(() => window.__benchReady === true);
+    await page.evaluate(() => import('/bench/browser/libraries.js'));
+    const path = join(traces, `load-${i}.json`);
+    await browser.startTracing(page, { path, categories: ['toplevel', 'blink.user_timing'] });
+    const first = await page.evaluate(async () => {
+      const { LIBRARIES } = await import('/bench/browser/libraries.js');
+      performance.mark('threadbank:probe-start');
+      const t0 = performance.now();
+      const pool = await LIBRARIES.threadbank.create({ workers: 2 });
+      await pool.run({ a: 4, b: 6 });
+      const ms = performance.now() - t0;
+      await pool.destroy();
+      return ms;
+    });
+    await browser.stopTracing();
+    await page.close();
+    const parsed = JSON.parse(readFileSync(path, 'utf8'));
+    const events = parsed.traceEvents ?? parsed;
+    const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+    const onMain = (e) => mainThreads.has(`${e.pid}:${e.tid}`);
+    const marks = events.filter((e) => e.cat === 'blink.user_timing' && e.name.startsWith('threadbank:')).map((e) => [e.name.slice('threadbank:'.length), e.ts]);
+    const start = marks.find(([name]) => name === 'probe-start')?.[1] ?? 0;
+    const tasks = events.filter((e) => onMain(e) && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.ts >= start);
+    const over = tasks.filter((t) => t.dur > 12_000);
+    const describe = (t) => {
+      const inside = marks.filter(([, ts]) => ts >= t.ts && ts <= t.ts + t.dur).map(([name]) => name);
+      return inside.length ? inside.join('+') : `after ${marks.filter(([, ts]) => ts < t.ts).pop()?.[0] ?? 'start'}`;
+    };
+    for (const t of over.filter((t) => t.dur >= 30_000)) heavy.push([Math.round(t.dur / 1000), describe(t)]);
+    longest.push(Math.round(Math.max(0, ...tasks.map((t) => t.dur)) / 1000));
+    firsts.push(first);
+    console.log(`load ${i}: first result after ${first.toFixed(0)} ms; tasks over 12 ms: ${over.map((t) => `${Math.round(t.dur / 1000)} (${describe(t)})`).join(', ') || 'none'}`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+  if (!process.env.KEEP_TRACES) rmSync(traces, { recursive: true, force: true });
+  else console.log(traces);
+}
+const sorted = [...longest].sort((a, b) => a - b);
+const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+firsts.sort((a, b) => a - b);
+console.log(`tasks of 30 ms or more, with the marks inside: ${JSON.stringify(heavy.sort((a, b) => b[0] - a[0]))}`);
+console.log(
+  `${isolated ? 'isolated (pthread build)' : 'plain (build without threads)'}, ${loads} loads: longest task per load median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${sorted[sorted.length - 1]} ms; over 50 ms in ${longest.filter((ms) => ms > 50).length}; first result median ${firsts[loads >> 1].toFixed(0)} ms`,
+);
