@@ -7,7 +7,9 @@
 // loading the core to the first result. Prints each load's tasks over 12 ms and the
 // distribution of the longest task per load. While diagnosing, performance.mark() calls
 // named `threadbank:...` added to the loader or the adapter name the tasks they fall in.
-//   node bench/probes/browser-start-tasks.mjs [loads=24] [plain] [--js-flags=...]
+// With --categories (say `v8`), those trace categories are recorded too and each task of
+// 30 ms or more lists the events that filled it.
+//   node bench/probes/browser-start-tasks.mjs [loads=24] [plain] [--js-flags=...] [--categories=v8,...]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +20,7 @@ import { chromium } from 'playwright-core';
 
 import { serve } from '../../tests/browser/serve.mjs';
 
-const { values, positionals } = parseArgs({ options: { 'js-flags': { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { 'js-flags': { type: 'string' }, categories: { type: 'string' } }, allowPositionals: true });
 const loads = Number(positionals[0] ?? 24);
 const isolated = positionals[1] !== 'plain';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,7 +40,7 @@ try {
     await page.waitForFunction(() => window.__benchReady === true);
     await page.evaluate(() => import('/bench/browser/libraries.js'));
     const path = join(traces, `load-${i}.json`);
-    await browser.startTracing(page, { path, categories: ['toplevel', 'blink.user_timing'] });
+    await browser.startTracing(page, { path, categories: ['toplevel', 'blink.user_timing', ...(values.categories ? values.categories.split(',') : [])] });
     const first = await page.evaluate(async () => {
       const { LIBRARIES } = await import('/bench/browser/libraries.js');
       performance.mark('threadbank:probe-start');
@@ -63,7 +65,17 @@ try {
       const inside = marks.filter(([, ts]) => ts >= t.ts && ts <= t.ts + t.dur).map(([name]) => name);
       return inside.length ? inside.join('+') : `after ${marks.filter(([, ts]) => ts < t.ts).pop()?.[0] ?? 'start'}`;
     };
-    for (const t of over.filter((t) => t.dur >= 30_000)) heavy.push([Math.round(t.dur / 1000), describe(t)]);
+    for (const t of over.filter((t) => t.dur >= 30_000)) {
+      heavy.push([Math.round(t.dur / 1000), describe(t)]);
+      if (!values.categories) continue;
+      const byName = new Map();
+      for (const e of events) {
+        if (!onMain(e) || e === t || e.ph !== 'X' || e.cat === 'toplevel' || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur || e.dur < 500) continue;
+        byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur);
+      }
+      const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 8);
+      console.log(`  task of ${(t.dur / 1000).toFixed(1)} ms (${describe(t)}): ${top.map(([name, us]) => `${name} ${(us / 1000).toFixed(1)}`).join(', ')}`);
+    }
     longest.push(Math.round(Math.max(0, ...tasks.map((t) => t.dur)) / 1000));
     firsts.push(first);
     console.log(`load ${i}: first result after ${first.toFixed(0)} ms; tasks over 12 ms: ${over.map((t) => `${Math.round(t.dur / 1000)} (${describe(t)})`).join(', ') || 'none'}`);

@@ -49,7 +49,10 @@ try {
       await pool.destroy();
       await new Promise((resolve) => setTimeout(resolve, 100));
       tasks.push(...observer.takeRecords());
-      return { start: created - t0, n, tasks: tasks.map((t) => [Math.round(t.startTime - t0), Math.round(t.duration)]) };
+      // Marks named threadbank:... (added while diagnosing) that fall in each long task.
+      const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('threadbank:'));
+      const inside = (t) => marks.filter((m) => m.startTime >= t.startTime && m.startTime <= t.startTime + t.duration).map((m) => m.name.slice('threadbank:'.length));
+      return { start: created - t0, n, tasks: tasks.map((t) => [Math.round(t.startTime - t0), Math.round(t.duration), ...inside(t)]) };
     });
     if (r.tasks.length > 0) withLong++;
     longs.push(...r.tasks);

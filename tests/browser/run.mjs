@@ -3,7 +3,7 @@
 // pthread build) and on a plain page (the build without threads), both under a
 // Content-Security-Policy without 'unsafe-eval' (docs/browser.md); then its first actions
 // once more on an isolated page whose server sends .wasm without the application/wasm type,
-// which WebAssembly's streaming compile refuses (the loader falls back to the bytes).
+// which WebAssembly's streaming compile would refuse (the loader compiles from the bytes).
 // Results are collected
 // from the page, printed, and written to build/browser.json so a failure in the browser
 // fails `npm test`.

@@ -7,6 +7,8 @@ import { WorkerManager } from '../../dist/cjs/index.js';
 import { loadAddon } from '../../dist/cjs/node/addon.js';
 import { nodeScriptHost } from '../../dist/cjs/node/host.js';
 import { warmUp } from '../../dist/cjs/warm-up.js';
+import { loadWasmModule } from '../../dist/cjs/wasm/load-node.js';
+import { warmUpOffThread } from '../../dist/cjs/wasm/warm-up-thread.js';
 
 describe('start-up and shutdown in steps (the browser build yields to the page between them)', () => {
   it('calls yieldToHost before each bank starts and between the steps of shutdown', async () => {
@@ -54,5 +56,16 @@ describe('the browser build warms a fresh core up before its first manager (js/s
     } finally {
       await manager.shutdown();
     }
+  });
+});
+
+describe('the pthread build compiles the first manager\'s calls on a thread of its own (wasm/warm_up.cc)', () => {
+  it('takes a scratch engine through create, submit, dispatch, settle, reads and close without an error', async () => {
+    // '' when every call went through; the text of what failed otherwise.
+    await expect(warmUpOffThread(await loadWasmModule(true))).resolves.toBe('');
+  });
+
+  it('is absent from the build without threads, which resolves at once', async () => {
+    await expect(warmUpOffThread(await loadWasmModule(false))).resolves.toBeUndefined();
   });
 });

@@ -1,33 +1,28 @@
-import { yieldToPage } from './yield.js';
-
 /**
- * The core's .wasm for Emscripten's `instantiateWasm` hook. The loader's own path starts the
- * download inside its factory, and that fetch() call alone took a median 9 ms of the
- * factory's main-thread task on a fresh page (traces of 16 loads, 2 cores); started here,
- * before the loader is imported, the call lands in a task of its own and the download
- * overlaps the loader's.
+ * The core's .wasm, for Emscripten's `instantiateWasm` hook.
+ *
+ * The download starts before the loader is imported: the loader's own fetch() call, made
+ * inside its factory, took a median 9 ms of the factory's main-thread task on a fresh page
+ * (traces of 16 loads, 2 cores), and this way the two downloads overlap.
+ *
+ * The module compiles from its bytes, not with instantiateStreaming: the streaming call
+ * held the main thread 17 ms on average in the task that made it (over 12 ms in 18 of 32
+ * fresh pages, up to 50 ms on a busy machine), where compiling from bytes leaves the work
+ * to V8's background threads (no task over 12 ms). Over 72 fresh pages each, interleaved,
+ * the main-thread tasks over 12 ms of a start-up summed to a median of 17 ms, against 30.
+ * Streaming's one gift, Chromium's compiled-code cache, is not worth a long task; and the
+ * bytes do not care which Content-Type the server gave the .wasm.
  */
 export function fetchCore(url: string): Promise<Response> {
   return fetch(url, { credentials: 'same-origin' });
 }
 
-export function instantiateCore(
+export async function instantiateCore(
   response: Promise<Response>,
   url: string,
   imports: WebAssembly.Imports,
 ): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
-  return response.then(async (fetched) => {
-    // The response is often in before the loader's factory has returned; what
-    // instantiateStreaming does on the calling thread (12-20 ms in the same traces) goes in
-    // a task of its own rather than the factory's.
-    await yieldToPage();
-    if (!fetched.ok) throw new Error(`threadbank could not load its core from ${url}: HTTP ${fetched.status} ${fetched.statusText}`);
-    return WebAssembly.instantiateStreaming(fetched, imports).catch(async (error: unknown) => {
-      // A server that sends .wasm without the application/wasm type fails streaming with a
-      // TypeError; compile from the bytes instead, as Emscripten's own loader does.
-      if (!(error instanceof TypeError)) throw error;
-      const bytes = await (await fetchCore(url)).arrayBuffer();
-      return WebAssembly.instantiate(bytes, imports);
-    });
-  });
+  const fetched = await response;
+  if (!fetched.ok) throw new Error(`threadbank could not load its core from ${url}: HTTP ${fetched.status} ${fetched.statusText}`);
+  return WebAssembly.instantiate(await fetched.arrayBuffer(), imports);
 }

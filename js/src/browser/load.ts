@@ -5,6 +5,7 @@
  */
 import type { CoreModule } from '../binding.js';
 import { wasmCore, type WasmModule } from '../wasm/engine.js';
+import { warmUpOffThread } from '../wasm/warm-up-thread.js';
 import { fetchCore, instantiateCore } from './instantiate.js';
 import { yieldToPage } from './yield.js';
 
@@ -68,7 +69,8 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
           path.endsWith('.wasm') ? files.wasm : path.endsWith('.worker.js') ? (files.worker ?? prefix + path) : prefix + path,
         mainScriptUrlOrBlob: files.main,
         // Pthread workers started with the core: the two every page needs at once (the
-        // reaper and the first manager's timer thread). Each is a Web Worker loading the
+        // reaper and the first manager's timer thread; the warm-up thread has the second
+        // before the timer thread does). Each is a Web Worker loading the
         // module, tens of milliseconds on a busy page: with eight up front the first result
         // of a new page's script bank came about 80 ms later (330 against 250 ms, three
         // loads each, 2 cores). More (native banks' threads) start on demand; nothing on the
@@ -76,6 +78,9 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
         threadbankThreads: options.workers ?? 2,
       });
       const module = await Promise.race([pending, instantiationFailed]);
+      // The pthread build compiles the paths a first manager takes on a thread of its own
+      // first (warm-up-thread.ts); the main thread waits for it without blocking.
+      await warmUpOffThread(module);
       // The module resolves inside the task where Emscripten started its runtime (static
       // constructors, embind's registrations: 7-59 ms in Chrome traces of fresh pages); the
       // first calls into it, which compile what they reach, go in a task of their own.

@@ -11,6 +11,9 @@ export interface WasmModule {
   nameTables(): string;
   threaded(): boolean;
   threadbankNotify?: (id: number) => void;
+  /** Pthread builds: starts the core's own warm-up thread (warm-up-thread.ts). */
+  warmUpOffThread?: () => boolean;
+  threadbankWarmedUp?: (failures: string) => void;
   /** Threaded build in Node: lets idle pthread workers not hold the process open. */
   threadbankUnrefWorkers?: () => void;
 }

@@ -12,6 +12,7 @@ import { wasmCore, type WasmModule } from './engine.js';
 
 type Factory = (options: Record<string, unknown>) => Promise<WasmModule>;
 
+const modules = new Map<boolean, Promise<WasmModule>>();
 const cores = new Map<boolean, Promise<CoreModule>>();
 
 /** The build folder: <package>/build/wasm-threads or build/wasm-nothreads. */
@@ -23,7 +24,17 @@ export function wasmDir(threads: boolean): string {
 export function loadWasmCore(threads = true): Promise<CoreModule> {
   let core = cores.get(threads);
   if (!core) {
-    core = (async () => {
+    core = loadWasmModule(threads).then(wasmCore);
+    cores.set(threads, core);
+  }
+  return core;
+}
+
+/** The Emscripten module itself, as loadWasmCore() wraps it. */
+export function loadWasmModule(threads = true): Promise<WasmModule> {
+  let module = modules.get(threads);
+  if (!module) {
+    module = (async () => {
       const dir = wasmDir(threads);
       const name = threads ? 'threadbank' : 'threadbank-nothreads';
       let factory: Factory;
@@ -35,15 +46,14 @@ export function loadWasmCore(threads = true): Promise<CoreModule> {
       } catch (error) {
         throw new ThreadbankError('E_INTERNAL', `Expected the threadbank wasm build in ${dir} but it could not be loaded (${(error as Error).message}); run \`npm run build\``, { cause: error });
       }
-      const module = await factory({
+      return factory({
         wasmBinary,
         locateFile: (file: string) => path.join(dir, file),
         // Workers created at start-up for the core's threads (timers, native workers).
         threadbankThreads: Number(process.env.THREADBANK_WASM_THREADS ?? 8),
       });
-      return wasmCore(module);
     })();
-    cores.set(threads, core);
+    modules.set(threads, module);
   }
-  return core;
+  return module;
 }
