@@ -39,7 +39,7 @@ std::string run_warm_up() {
   // Manual time: no timer thread. Id 0: JS listens for no engine of that id.
   WasmEngine engine(R"({"manualClock":true})", 0);
   check(engine, "create", failures);
-  engine.register_bank(kBank);
+  const int bank = engine.register_bank(kBank);
   check(engine, "registerBank", failures);
   engine.register_task("warm-up-alias", "warm-up", "typed");
   check(engine, "registerTask", failures);
@@ -51,7 +51,7 @@ std::string run_warm_up() {
   const std::vector<double> numbers = {-1, 0, -1, -1, 0, -1, 0, -1, -1, 0};
   std::vector<double> ids = engine.submit_batch(tasks, params, numbers, "", "", false);
   check(engine, "submitMany", failures);
-  engine.submit_errors();
+  if (const std::string refused = engine.submit_errors(); !refused.empty()) failures += "submitMany refused: " + refused + "\n";
 
   // The dispatches, read as the adapter reads them; each started, one succeeds, one fails.
   const std::string dispatched = engine.drain();
@@ -60,6 +60,7 @@ std::string run_warm_up() {
     const json box = json::parse(dispatched);
     const json& n = box.at(0);
     const std::size_t dispatches = n.at(0).get<std::size_t>();
+    if (dispatches != 2) failures += "drain: expected 2 dispatches but received " + std::to_string(dispatches) + "\n";
     std::vector<double> started;
     std::vector<double> results;
     for (std::size_t i = 0; i < dispatches; ++i) {
@@ -74,7 +75,9 @@ std::string run_warm_up() {
     check(engine, "startedMany", failures);
     std::string messages;
     for (std::size_t i = 0; i < dispatches; ++i) messages += (i == 0 ? "" : std::string(1, '\0') + "warm-up failure");
-    engine.complete_batch(0, 0, results, dispatches > 1 ? messages : "");
+    // One worker (workerCount 1) holds both: its results go back in one batch.
+    const int worker = dispatches > 0 ? n.at(views::OUTBOX_HEADER + 3).get<int>() : 0;
+    engine.complete_batch(bank, worker, results, dispatches > 1 ? messages : "");
     check(engine, "completeMany", failures);
   } else {
     failures += "drain: the warm-up's submits were not dispatched\n";

@@ -122,7 +122,9 @@ class WasmEngine {
   // by one.
   emscripten::val submit_many(const std::string& tasks, const std::string& params, const emscripten::val& numbers,
                               const std::string& clients, const std::string& banks, bool stop_at_full) {
-    const std::vector<double>& ids = submit_batch(tasks, params, emscripten::convertJSArrayToNumberVector<double>(numbers), clients, banks, stop_at_full);
+    std::vector<double> n;
+    guard([&] { n = emscripten::convertJSArrayToNumberVector<double>(numbers); });
+    const std::vector<double>& ids = submit_batch(tasks, params, n, clients, banks, stop_at_full);
     return emscripten::val(emscripten::typed_memory_view(ids.size(), ids.data()));
   }
 
@@ -174,7 +176,9 @@ class WasmEngine {
   // One call for a worker's batch of results: `numbers` holds (id, attempt, code, run ms)
   // per result; `messages` one '\0'-separated segment per result, or "" when none failed.
   void complete_many(int bank, int worker, const emscripten::val& numbers, const std::string& messages) {
-    complete_batch(bank, worker, emscripten::convertJSArrayToNumberVector<double>(numbers), messages);
+    std::vector<double> n;
+    guard([&] { n = emscripten::convertJSArrayToNumberVector<double>(numbers); });
+    complete_batch(bank, worker, n, messages);
   }
 
   void complete_batch(int bank, int worker, const std::vector<double>& n, const std::string& messages) {
@@ -193,7 +197,11 @@ class WasmEngine {
   }
 
   // `numbers`: (id, attempt) per attempt that started.
-  void started_many(const emscripten::val& numbers) { started_pairs(emscripten::convertJSArrayToNumberVector<double>(numbers)); }
+  void started_many(const emscripten::val& numbers) {
+    std::vector<double> n;
+    guard([&] { n = emscripten::convertJSArrayToNumberVector<double>(numbers); });
+    started_pairs(n);
+  }
 
   void started_pairs(const std::vector<double>& n) {
     guard([&] { engine().started_many(views::read_attempt_pairs(n.data(), n.size())); });

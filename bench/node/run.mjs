@@ -11,7 +11,7 @@
 // round (paired ratios): the machine's speed drifts over minutes, and a peer measured next
 // to threadbank saw the same machine.
 //
-//   node bench/node/run.mjs [--rounds 3] [--workers 2] [--seconds 3] [--inflight 256]
+//   node bench/node/run.mjs [--rounds 5] [--workers 2] [--seconds 3] [--inflight 256]
 //     [--shape-tasks 100000] [--shape-size 1000] [--shape-rounds 5] [--startup-rounds 15]
 //     [--burn-tasks 300] [--burn-iterations 2000000]
 //     [--queued 1000000] [--queued-rounds 1] [--queued-timeout 75] [--prefetch auto]
@@ -52,7 +52,10 @@ const FLOOR_LABEL = 'floor: bare worker_threads';
 // --- options ------------------------------------------------------------------------------
 
 const DEFAULTS = {
-  rounds: 3,
+  // Five: the native bank's tiny-task loop swung from 171k to 268k ops/s between the three
+  // rounds of one run, and from 178k to 324k over five in the next (2 cores shared with
+  // the machine's other work); a median of three could land on the slow side of 10x piscina.
+  rounds: 5,
   workers: 2,
   seconds: 3,
   inflight: 256,

@@ -8,7 +8,9 @@
  * The browser entry runs this once per loaded core, before the first manager starts its
  * workers: a scratch manager (in-process worker, manual clock, so no thread of its own)
  * takes two requests through that same path, and every hop between manager and worker is a
- * macrotask, so the compiling happens in small tasks.
+ * macrotask, so the compiling happens in small tasks. On the pthread build the core's wasm
+ * was compiled before this runs, on a thread of its own (wasm/warm-up-thread.ts); what is
+ * left here is the JavaScript.
  */
 import type { CoreModule } from './binding.js';
 import { inProcessHost } from './in-process-host.js';

@@ -62,7 +62,8 @@ describe('the browser build warms a fresh core up before its first manager (js/s
 describe('the pthread build compiles the first manager\'s calls on a thread of its own (wasm/warm_up.cc)', () => {
   it('takes a scratch engine through create, submit, dispatch, settle, reads and close without an error', async () => {
     // '' when every call went through; the text of what failed otherwise.
-    await expect(warmUpOffThread(await loadWasmModule(true))).resolves.toBe('');
+    // A generous wait: the 1 s default is for pages, and this machine may be busy.
+    await expect(warmUpOffThread(await loadWasmModule(true), 10_000)).resolves.toBe('');
   });
 
   it('is absent from the build without threads, which resolves at once', async () => {

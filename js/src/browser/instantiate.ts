@@ -1,3 +1,5 @@
+import { ThreadbankError } from '../errors.js';
+
 /**
  * The core's .wasm, for Emscripten's `instantiateWasm` hook.
  *
@@ -22,7 +24,20 @@ export async function instantiateCore(
   url: string,
   imports: WebAssembly.Imports,
 ): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
-  const fetched = await response;
-  if (!fetched.ok) throw new Error(`threadbank could not load its core from ${url}: HTTP ${fetched.status} ${fetched.statusText}`);
-  return WebAssembly.instantiate(await fetched.arrayBuffer(), imports);
+  const expected = `the threadbank core (WebAssembly) at ${url}`;
+  let bytes: ArrayBuffer;
+  try {
+    const fetched = await response;
+    if (!fetched.ok) throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but the server answered HTTP ${fetched.status} ${fetched.statusText}`.trimEnd());
+    bytes = await fetched.arrayBuffer();
+  } catch (error) {
+    if (error instanceof ThreadbankError) throw error;
+    throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but it could not be fetched (${String(error)})`, { cause: error });
+  }
+  try {
+    return await WebAssembly.instantiate(bytes, imports);
+  } catch (error) {
+    // A server that answers a missing .wasm with its HTML page, or a stale build.
+    throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but it did not compile (${String(error)})`, { cause: error });
+  }
 }

@@ -62,15 +62,19 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
       const instantiationFailed = new Promise<never>((_, reject) => (failed = reject));
       const pending = factory({
         instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-          instantiateCore(wasm, files.wasm, imports).then((source) => receive(source.instance, source.module), failed);
+          // receive() starts Emscripten's runtime (at once without threads): what it
+          // throws fails the load too.
+          instantiateCore(wasm, files.wasm, imports)
+            .then((source) => receive(source.instance, source.module))
+            .catch(failed);
           return {};
         },
         locateFile: (path: string, prefix: string) =>
           path.endsWith('.wasm') ? files.wasm : path.endsWith('.worker.js') ? (files.worker ?? prefix + path) : prefix + path,
         mainScriptUrlOrBlob: files.main,
         // Pthread workers started with the core: the two every page needs at once (the
-        // reaper and the first manager's timer thread; the warm-up thread has the second
-        // before the timer thread does). Each is a Web Worker loading the
+        // reaper, and the warm-up thread, whose worker the first manager's timer thread
+        // takes over when it ends). Each is a Web Worker loading the
         // module, tens of milliseconds on a busy page: with eight up front the first result
         // of a new page's script bank came about 80 ms later (330 against 250 ms, three
         // loads each, 2 cores). More (native banks' threads) start on demand; nothing on the
@@ -88,7 +92,9 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
       return wasmCore(module);
     })();
     // A core that failed to load (a network error, a server that refused the .wasm) is tried
-    // again by the next manager rather than failing every later one.
+    // again by the next manager rather than failing every later one. (A failed module's
+    // pthread workers stay behind: Emscripten offers no way to stop them before its runtime
+    // has started.)
     loaded.catch(() => {
       loaded = undefined;
     });

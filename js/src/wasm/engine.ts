@@ -86,7 +86,7 @@ export function wasmCore(module: WasmModule): CoreModule {
   const threaded = module.threaded();
   const cancelledCode = tables.errorCodes.indexOf('E_CANCELLED');
   const listeners = new Map<number, () => void>();
-  let nextId = 1;
+  let nextId = 1; // 0 is the off-thread warm-up's scratch engine (wasm/warm_up.cc)
   module.threadbankNotify = (id) => listeners.get(id)?.();
 
   class WasmNativeEngine implements NativeEngine {
