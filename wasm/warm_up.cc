@@ -63,6 +63,7 @@ std::string run_warm_up() {
     if (dispatches != 2) failures += "drain: expected 2 dispatches but received " + std::to_string(dispatches) + "\n";
     std::vector<double> started;
     std::vector<double> results;
+    std::string messages;  // one '\0'-separated segment per result: "" for the success
     for (std::size_t i = 0; i < dispatches; ++i) {
       const std::size_t at = views::OUTBOX_HEADER + i * views::DISPATCH_FIELDS;
       const double id = n.at(at).get<double>();
@@ -70,14 +71,13 @@ std::string run_warm_up() {
       started.insert(started.end(), {id, attempt});
       const double code = i == 0 ? 0 : static_cast<double>(ErrorCode::HANDLER);
       results.insert(results.end(), {id, attempt, code, 0.1});
+      if (i > 0) messages += std::string(1, '\0') + "warm-up failure";
     }
     engine.started_pairs(started);
     check(engine, "startedMany", failures);
-    std::string messages;
-    for (std::size_t i = 0; i < dispatches; ++i) messages += (i == 0 ? "" : std::string(1, '\0') + "warm-up failure");
     // One worker (workerCount 1) holds both: its results go back in one batch.
     const int worker = dispatches > 0 ? n.at(views::OUTBOX_HEADER + 3).get<int>() : 0;
-    engine.complete_batch(bank, worker, results, dispatches > 1 ? messages : "");
+    engine.complete_batch(bank, worker, results, messages);
     check(engine, "completeMany", failures);
   } else {
     failures += "drain: the warm-up's submits were not dispatched\n";

@@ -10,82 +10,42 @@
 // With --categories (say `v8`), those trace categories are recorded too and each task of
 // 30 ms or more lists the events that filled it.
 //   node bench/probes/browser-start-tasks.mjs [loads=24] [plain] [--js-flags=...] [--categories=v8,...]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
-import { serve } from '../../tests/browser/serve.mjs';
+import { traceStartUps } from './trace-start-ups.mjs';
 
 const { values, positionals } = parseArgs({ options: { 'js-flags': { type: 'string' }, categories: { type: 'string' } }, allowPositionals: true });
 const loads = Number(positionals[0] ?? 24);
 const isolated = positionals[1] !== 'plain';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const traces = mkdtempSync(join(tmpdir(), 'threadbank-tasks-'));
-const server = await serve(root, { isolated });
-const flags = values['js-flags'] ? [`--js-flags=${values['js-flags']}`] : [];
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', ...flags] });
-
 const longest = [];
 const firsts = [];
 /** The marks inside each task of 30 ms or more, over all loads. */
 const heavy = [];
-try {
-  for (let i = 0; i < loads; i++) {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/bench/browser/page.html`);
-    await page.waitForFunction(() => window.__benchReady === true);
-    await page.evaluate(() => import('/bench/browser/libraries.js'));
-    const path = join(traces, `load-${i}.json`);
-    await browser.startTracing(page, { path, categories: ['toplevel', 'blink.user_timing', ...(values.categories ? values.categories.split(',') : [])] });
-    const first = await page.evaluate(async () => {
-      const { LIBRARIES } = await import('/bench/browser/libraries.js');
-      performance.mark('threadbank:probe-start');
-      const t0 = performance.now();
-      const pool = await LIBRARIES.threadbank.create({ workers: 2 });
-      await pool.run({ a: 4, b: 6 });
-      const ms = performance.now() - t0;
-      await pool.destroy();
-      return ms;
-    });
-    await browser.stopTracing();
-    await page.close();
-    const parsed = JSON.parse(readFileSync(path, 'utf8'));
-    const events = parsed.traceEvents ?? parsed;
-    const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-    const onMain = (e) => mainThreads.has(`${e.pid}:${e.tid}`);
-    const marks = events.filter((e) => e.cat === 'blink.user_timing' && e.name.startsWith('threadbank:')).map((e) => [e.name.slice('threadbank:'.length), e.ts]);
-    const start = marks.find(([name]) => name === 'probe-start')?.[1] ?? 0;
-    const tasks = events.filter((e) => onMain(e) && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.ts >= start);
-    const over = tasks.filter((t) => t.dur > 12_000);
-    const describe = (t) => {
-      const inside = marks.filter(([, ts]) => ts >= t.ts && ts <= t.ts + t.dur).map(([name]) => name);
-      return inside.length ? inside.join('+') : `after ${marks.filter(([, ts]) => ts < t.ts).pop()?.[0] ?? 'start'}`;
-    };
-    for (const t of over.filter((t) => t.dur >= 30_000)) {
-      heavy.push([Math.round(t.dur / 1000), describe(t)]);
-      if (!values.categories) continue;
-      const byName = new Map();
-      for (const e of events) {
-        if (!onMain(e) || e === t || e.ph !== 'X' || e.cat === 'toplevel' || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur || e.dur < 500) continue;
-        byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur);
-      }
-      const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 8);
-      console.log(`  task of ${(t.dur / 1000).toFixed(1)} ms (${describe(t)}): ${top.map(([name, us]) => `${name} ${(us / 1000).toFixed(1)}`).join(', ')}`);
+const categories = ['toplevel', 'blink.user_timing', ...(values.categories ? values.categories.split(',') : [])];
+await traceStartUps({ loads, isolated, categories, jsFlags: values['js-flags'] }, (i, { events, onMain, firstMs: first }) => {
+  const marks = events.filter((e) => e.cat === 'blink.user_timing' && e.name.startsWith('threadbank:')).map((e) => [e.name.slice('threadbank:'.length), e.ts]);
+  const start = marks.find(([name]) => name === 'probe-start')?.[1] ?? 0;
+  const tasks = events.filter((e) => onMain(e) && e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.ts >= start);
+  const over = tasks.filter((t) => t.dur > 12_000);
+  const describe = (t) => {
+    const inside = marks.filter(([, ts]) => ts >= t.ts && ts <= t.ts + t.dur).map(([name]) => name);
+    return inside.length ? inside.join('+') : `after ${marks.filter(([, ts]) => ts < t.ts).pop()?.[0] ?? 'start'}`;
+  };
+  for (const t of over.filter((t) => t.dur >= 30_000)) {
+    heavy.push([Math.round(t.dur / 1000), describe(t)]);
+    if (!values.categories) continue;
+    const byName = new Map();
+    for (const e of events) {
+      if (!onMain(e) || e === t || e.ph !== 'X' || e.cat === 'toplevel' || e.ts < t.ts || e.ts + e.dur > t.ts + t.dur || e.dur < 500) continue;
+      byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur);
     }
-    longest.push(Math.round(Math.max(0, ...tasks.map((t) => t.dur)) / 1000));
-    firsts.push(first);
-    console.log(`load ${i}: first result after ${first.toFixed(0)} ms; tasks over 12 ms: ${over.map((t) => `${Math.round(t.dur / 1000)} (${describe(t)})`).join(', ') || 'none'}`);
+    const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    console.log(`  task of ${(t.dur / 1000).toFixed(1)} ms (${describe(t)}): ${top.map(([name, us]) => `${name} ${(us / 1000).toFixed(1)}`).join(', ')}`);
   }
-} finally {
-  await browser.close();
-  server.close();
-  if (!process.env.KEEP_TRACES) rmSync(traces, { recursive: true, force: true });
-  else console.log(traces);
-}
+  longest.push(Math.round(Math.max(0, ...tasks.map((t) => t.dur)) / 1000));
+  firsts.push(first);
+  console.log(`load ${i}: first result after ${first.toFixed(0)} ms; tasks over 12 ms: ${over.map((t) => `${Math.round(t.dur / 1000)} (${describe(t)})`).join(', ') || 'none'}`);
+});
 const sorted = [...longest].sort((a, b) => a - b);
 const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 firsts.sort((a, b) => a - b);

@@ -5,23 +5,13 @@
 // took the most of it (compiling, GC, wasm code caching, which script's function ran).
 // The Long Tasks API only names tasks over 50 ms; this shows the ones growing toward it.
 //   node bench/probes/browser-start-trace.mjs [loads=4] [--over 30]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { chromium } from 'playwright-core';
-
-import { serve } from '../../tests/browser/serve.mjs';
+import { traceStartUps } from './trace-start-ups.mjs';
 
 const { values, positionals } = parseArgs({ options: { over: { type: 'string', default: '30' }, 'js-flags': { type: 'string' } }, allowPositionals: true });
 const loads = Number(positionals[0] ?? 4);
 const overUs = Number(values.over) * 1000;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const traces = mkdtempSync(join(tmpdir(), 'threadbank-trace-'));
-const server = await serve(root, { isolated: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', ...(values['js-flags'] ? [`--js-flags=${values['js-flags']}`] : [])] });
 const CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8', 'v8.execute', 'blink', 'disabled-by-default-v8.compile'];
 
 /** Events that only wrap others. */
@@ -31,53 +21,26 @@ const GENERIC = new Set(['ThreadControllerImpl::RunTask', 'SimpleWatcher::OnHand
 const label = (e) => (e.name === 'FunctionCall' ? `FunctionCall ${e.args.data.functionName || '(anonymous)'} in ${(e.args.data.url ?? '').split('/').pop()}:${e.args.data.lineNumber}` : e.name);
 
 const longest = [];
-try {
-  for (let i = 0; i < loads; i++) {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/bench/browser/page.html`);
-    await page.waitForFunction(() => window.__benchReady === true);
-    // The bench's own modules load before the trace starts; the core loads inside it.
-    await page.evaluate(() => import('/bench/browser/libraries.js'));
-    const path = join(traces, `load-${i}.json`);
-    await browser.startTracing(page, { path, categories: CATEGORIES });
-    const ms = await page.evaluate(async () => {
-      const { LIBRARIES } = await import('/bench/browser/libraries.js');
-      const t0 = performance.now();
-      const pool = await LIBRARIES.threadbank.create({ workers: 2 });
-      await pool.run({ a: 4, b: 6 });
-      const first = performance.now() - t0;
-      await pool.destroy();
-      return first;
-    });
-    await browser.stopTracing();
-    await page.close();
-    const parsed = JSON.parse(readFileSync(path, 'utf8'));
-    const events = parsed.traceEvents ?? parsed;
-    const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-    const onMain = events.filter((e) => mainThreads.has(`${e.pid}:${e.tid}`) && e.ph === 'X' && e.dur > 0);
-    const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur > 12_000);
-    const top = onMain.filter((e) => e.name === 'RunTask').sort((a, b) => b.dur - a.dur)[0];
-    if (top) {
-      // What the longest task was: its longest script call, else its longest event of note.
-      const nested = onMain.filter((e) => e !== top && e.ts >= top.ts && e.ts + e.dur <= top.ts + top.dur);
-      const call = nested.filter((e) => e.name === 'FunctionCall').sort((a, b) => b.dur - a.dur)[0];
-      const other = nested.filter((e) => !GENERIC.has(e.name)).sort((a, b) => b.dur - a.dur)[0];
-      longest.push([top.dur / 1000, call ? label(call) : (other?.name ?? 'unknown')]);
-    }
-    console.log(`load ${i}: first result after ${ms.toFixed(0)} ms; main-thread tasks over 12 ms: ${tasks.map((t) => (t.dur / 1000).toFixed(0)).join(', ') || 'none'}`);
-    for (const task of tasks.filter((t) => t.dur > overUs)) {
-      const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > 300);
-      const byName = new Map();
-      for (const e of inside) byName.set(label(e), (byName.get(label(e)) ?? 0) + e.dur);
-      console.log(`  task of ${(task.dur / 1000).toFixed(1)} ms (nested events overlap):`);
-      for (const [name, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${(us / 1000).toFixed(1).padStart(6)} ms  ${name}`);
-    }
+await traceStartUps({ loads, isolated: true, categories: CATEGORIES, jsFlags: values['js-flags'] }, (i, { events, onMain: isMain, firstMs: ms }) => {
+  const onMain = events.filter((e) => isMain(e) && e.ph === 'X' && e.dur > 0);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.dur > 12_000);
+  const top = onMain.filter((e) => e.name === 'RunTask').sort((a, b) => b.dur - a.dur)[0];
+  if (top) {
+    // What the longest task was: its longest script call, else its longest event of note.
+    const nested = onMain.filter((e) => e !== top && e.ts >= top.ts && e.ts + e.dur <= top.ts + top.dur);
+    const call = nested.filter((e) => e.name === 'FunctionCall').sort((a, b) => b.dur - a.dur)[0];
+    const other = nested.filter((e) => !GENERIC.has(e.name)).sort((a, b) => b.dur - a.dur)[0];
+    longest.push([top.dur / 1000, call ? label(call) : (other?.name ?? 'unknown')]);
   }
-  longest.sort((a, b) => a[0] - b[0]);
-  console.log(`longest main-thread task per load: median ${longest[longest.length >> 1][0].toFixed(1)} ms`);
-  for (const [ms, what] of longest) console.log(`  ${ms.toFixed(1).padStart(6)} ms  ${what}`);
-} finally {
-  await browser.close();
-  server.close();
-  rmSync(traces, { recursive: true, force: true });
-}
+  console.log(`load ${i}: first result after ${ms.toFixed(0)} ms; main-thread tasks over 12 ms: ${tasks.map((t) => (t.dur / 1000).toFixed(0)).join(', ') || 'none'}`);
+  for (const task of tasks.filter((t) => t.dur > overUs)) {
+    const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur > 300);
+    const byName = new Map();
+    for (const e of inside) byName.set(label(e), (byName.get(label(e)) ?? 0) + e.dur);
+    console.log(`  task of ${(task.dur / 1000).toFixed(1)} ms (nested events overlap):`);
+    for (const [name, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${(us / 1000).toFixed(1).padStart(6)} ms  ${name}`);
+  }
+});
+longest.sort((a, b) => a[0] - b[0]);
+console.log(`longest main-thread task per load: median ${longest[longest.length >> 1][0].toFixed(1)} ms`);
+for (const [ms, what] of longest) console.log(`  ${ms.toFixed(1).padStart(6)} ms  ${what}`);

@@ -25,15 +25,14 @@ export async function instantiateCore(
   imports: WebAssembly.Imports,
 ): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
   const expected = `the threadbank core (WebAssembly) at ${url}`;
-  let bytes: ArrayBuffer;
-  try {
-    const fetched = await response;
-    if (!fetched.ok) throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but the server answered HTTP ${fetched.status} ${fetched.statusText}`.trimEnd());
-    bytes = await fetched.arrayBuffer();
-  } catch (error) {
-    if (error instanceof ThreadbankError) throw error;
-    throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but it could not be fetched (${String(error)})`, { cause: error });
-  }
+  const unfetched = (error: unknown) => new ThreadbankError('E_INTERNAL', `Expected ${expected} but it could not be fetched (${String(error)})`, { cause: error });
+  const fetched = await response.catch((error: unknown) => {
+    throw unfetched(error);
+  });
+  if (!fetched.ok) throw new ThreadbankError('E_INTERNAL', `Expected ${expected} but the server answered HTTP ${fetched.status} ${fetched.statusText}`.trimEnd());
+  const bytes = await fetched.arrayBuffer().catch((error: unknown) => {
+    throw unfetched(error);
+  });
   try {
     return await WebAssembly.instantiate(bytes, imports);
   } catch (error) {

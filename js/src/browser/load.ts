@@ -10,6 +10,8 @@ import { fetchCore, instantiateCore } from './instantiate.js';
 import { yieldToPage } from './yield.js';
 
 type Factory = (options: Record<string, unknown>) => Promise<WasmModule>;
+/** The .wasm, and for the pthread build its worker script and the loader workers import. */
+type BuildFiles = { wasm: string; worker?: string; main?: string };
 
 let loaded: Promise<CoreModule> | undefined;
 
@@ -37,22 +39,27 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
     loaded = (async () => {
       // Every file is named with new URL(literal, import.meta.url) so bundlers emit it and
       // rewrite the URL; Emscripten then gets them through locateFile.
-      const files: { wasm: string; worker?: string; main?: string } = threads
+      // The import is a literal per build, behind a function, so bundlers follow both paths.
+      const { files, importLoader }: { files: BuildFiles; importLoader: () => Promise<unknown> } = threads
         ? {
-            wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
-            worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
-            // Each pthread worker imports the loader again; after bundling, the bundled copy
-            // is not importable on its own, so workers get the original file (an asset).
-            main: new URL('../../../build/wasm-threads/threadbank-web.js', import.meta.url).href,
+            files: {
+              wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
+              worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
+              // Each pthread worker imports the loader again; after bundling, the bundled copy
+              // is not importable on its own, so workers get the original file (an asset).
+              main: new URL('../../../build/wasm-threads/threadbank-web.js', import.meta.url).href,
+            },
+            importLoader: () => import('../../../build/wasm-threads/threadbank-web.js' as string),
           }
-        : { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href };
+        : {
+            files: { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href },
+            importLoader: () => import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string),
+          };
       const wasm = fetchCore(files.wasm);
       // Settles once the download has been looked at, so a failed fetch is not unhandled
       // while the loader is still being imported.
       wasm.catch(() => undefined);
-      const factory: Factory = threads
-        ? ((await import('../../../build/wasm-threads/threadbank-web.js' as string)) as { default: Factory }).default
-        : ((await import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string)) as { default: Factory }).default;
+      const factory = ((await importLoader()) as { default: Factory }).default;
       // The import resolves in the task that evaluated the loader; the factory (its body
       // parsed and run, the pthread pool's workers created) goes in a task of its own.
       await yieldToPage();
@@ -74,20 +81,21 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
         mainScriptUrlOrBlob: files.main,
         // Pthread workers started with the core: the two every page needs at once (the
         // reaper, and the warm-up thread, whose worker the first manager's timer thread
-        // takes over when it ends). Each is a Web Worker loading the
-        // module, tens of milliseconds on a busy page: with eight up front the first result
-        // of a new page's script bank came about 80 ms later (330 against 250 ms, three
-        // loads each, 2 cores). More (native banks' threads) start on demand; nothing on the
-        // main thread waits for one (docs/browser.md).
+        // takes over when it ends). Each is a Web Worker loading the module, tens of
+        // milliseconds on a busy page: with eight up front the first result of a new page's
+        // script bank came about 80 ms later (330 against 250 ms, three loads each, 2
+        // cores). More (native banks' threads) start on demand; nothing on the main thread
+        // waits for one (docs/browser.md).
         threadbankThreads: options.workers ?? 2,
       });
       const module = await Promise.race([pending, instantiationFailed]);
       // The pthread build compiles the paths a first manager takes on a thread of its own
       // first (warm-up-thread.ts); the main thread waits for it without blocking.
       await warmUpOffThread(module);
-      // The module resolves inside the task where Emscripten started its runtime (static
-      // constructors, embind's registrations: 7-59 ms in Chrome traces of fresh pages); the
-      // first calls into it, which compile what they reach, go in a task of their own.
+      // The first calls into the module (its name tables), which compile what they reach, go
+      // in a task of their own: not the one where Emscripten started its runtime (static
+      // constructors, embind's registrations: 7-59 ms in Chrome traces of fresh pages), nor
+      // the one that brought the warm-up's report.
       await yieldToPage();
       return wasmCore(module);
     })();
