@@ -28,8 +28,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("requestStatuses", names(env, REQUEST_STATUS_COUNT, [](int i) {
                 return request_status_name(static_cast<RequestStatus>(i));
               }));
-  exports.Set("workerStates", names(env, 4, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }));
-  exports.Set("bankStatuses", names(env, 4, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }));
+  exports.Set("workerStates", names(env, WORKER_STATE_COUNT, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }));
+  exports.Set("bankStatuses", names(env, BANK_STATUS_COUNT, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }));
   return exports;
 }
 

@@ -273,8 +273,9 @@ Napi::Value EngineWrap::started(const Napi::CallbackInfo& info) {
 // views::COMPLETE_NUMBERS numbers each (Float64Array), and where some failed, their
 // messages at the same index; then `started` as started() takes it, the attempts that
 // began once these results freed their places. Values stay in JavaScript; the core only
-// needs to know how each attempt ended. Returns the outbox drained right after, as drain()
-// does: results free slots, so there is usually more work to hand out.
+// needs to know how each attempt ended, and writes back into each result's ACCEPTED field
+// whether it was the request's (JS delivers a value only then). Returns the outbox drained
+// right after, as drain() does: results free slots, so there is usually more work to hand out.
 Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -297,6 +298,10 @@ Napi::Value EngineWrap::complete_batch(const Napi::CallbackInfo& info) {
         ~Flag() { draining_in_call = false; }
       } in_call;
       e.complete_many(bank, worker, results);
+      double* fields = numbers.Data();
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        fields[i * views::COMPLETE_NUMBERS + views::COMPLETE_ACCEPTED] = results[i].accepted ? 1 : 0;
+      }
       if (info[4].IsTypedArray() && info[4].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
         auto started = info[4].As<Napi::Float64Array>();
         e.started_many(views::read_attempt_pairs(started.Data(), started.ElementLength()));
@@ -319,12 +324,14 @@ Napi::Value EngineWrap::worker_lost(const Napi::CallbackInfo& info) {
       auto attempts = info[5].As<Napi::Array>();
       running.emplace();
       for (std::uint32_t i = 0; i < ids.Length(); ++i) {
-        running->emplace_back(request_id(ids.Get(i)), static_cast<std::uint8_t>(u32(attempts.Get(i))));
+        running->emplace_back(views::request_id_from(ids.Get(i).ToNumber().DoubleValue()),
+                              views::attempt_from(attempts.Get(i).ToNumber().DoubleValue()));
       }
     }
-    engine(env).worker_lost(u32(info[0]), i32(info[1]), code_at(info[2]),
-                            info[3].As<Napi::String>().Utf8Value(), running ? &*running : nullptr);
-    return env.Undefined();
+    std::int64_t restart_delay_ms = engine(env).worker_lost(
+        u32(info[0]), i32(info[1]), code_at(info[2]), info[3].As<Napi::String>().Utf8Value(),
+        running ? &*running : nullptr);
+    return Napi::Number::New(env, static_cast<double>(restart_delay_ms));
   });
 }
 
@@ -350,13 +357,7 @@ Napi::Value EngineWrap::bank_command(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     std::string bank = info[0].As<Napi::String>();
     std::string command = info[1].As<Napi::String>();
-    if (command == "pause") {
-      engine(env).pause_bank(bank);
-    } else if (command == "resume") {
-      engine(env).resume_bank(bank);
-    } else {
-      engine(env).drain_bank(bank);
-    }
+    views::bank_command(engine(env), bank, command);
     return env.Undefined();
   });
 }

@@ -70,7 +70,7 @@ std::string run_warm_up() {
       const double attempt = n.at(at + 1).get<double>();
       started.insert(started.end(), {id, attempt});
       const double code = i == 0 ? 0 : static_cast<double>(ErrorCode::HANDLER);
-      results.insert(results.end(), {id, attempt, code, 0.1});
+      results.insert(results.end(), {id, attempt, code, 0.1, 0});
       if (i > 0) messages += std::string(1, '\0') + "warm-up failure";
     }
     engine.started_pairs(started);

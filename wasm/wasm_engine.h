@@ -173,15 +173,18 @@ class WasmEngine {
   /// JSON [[index, code name, message], ...] of the last submit_many's refusals.
   std::string submit_errors() { return submit_errors_.empty() ? std::string() : submit_errors_.dump(); }
 
-  // One call for a worker's batch of results: `numbers` holds (id, attempt, code, run ms)
-  // per result; `messages` one '\0'-separated segment per result, or "" when none failed.
-  void complete_many(int bank, int worker, const emscripten::val& numbers, const std::string& messages) {
+  // One call for a worker's batch of results: `numbers` holds views::COMPLETE_NUMBERS
+  // numbers per result; `messages` one '\0'-separated segment per result, or "" when none
+  // failed. Returns one character per result, '1' where the core accepted it as the
+  // request's outcome (JS writes it to the result's ACCEPTED field), else '0'.
+  std::string complete_many(int bank, int worker, const emscripten::val& numbers, const std::string& messages) {
     std::vector<double> n;
     guard([&] { n = emscripten::convertJSArrayToNumberVector<double>(numbers); });
-    complete_batch(bank, worker, n, messages);
+    return complete_batch(bank, worker, n, messages);
   }
 
-  void complete_batch(int bank, int worker, const std::vector<double>& n, const std::string& messages) {
+  std::string complete_batch(int bank, int worker, const std::vector<double>& n, const std::string& messages) {
+    std::string accepted;
     guard([&] {
       std::size_t count = n.size() / views::COMPLETE_NUMBERS;
       if (count == 0) return;
@@ -189,7 +192,9 @@ class WasmEngine {
       std::vector<Completion> results = views::read_completions(n.data(), count);
       for (std::size_t i = 0; i < texts.size(); ++i) results[i].outcome.message = std::string(texts[i]);
       engine().complete_many(static_cast<std::uint32_t>(bank), worker, results);
+      for (const Completion& c : results) accepted.push_back(c.accepted ? '1' : '0');
     });
+    return accepted;
   }
 
   bool cancel(double id, int code, const std::string& message) {
@@ -207,29 +212,33 @@ class WasmEngine {
     guard([&] { engine().started_many(views::read_attempt_pairs(n.data(), n.size())); });
   }
 
-  void complete(double id, int attempt, int bank, int worker, int code, const std::string& message, double run_ms) {
-    guard([&] {
+  // One result, as complete_many takes them; returns whether the core accepted it.
+  bool complete(double id, double attempt, int bank, int worker, int code, const std::string& message, double run_ms) {
+    return guard_value(false, [&] {
       Outcome outcome;
       outcome.error = code_at(code);
       outcome.message = message;
       outcome.run_ns = views::run_ns_from_ms(run_ms);
-      engine().complete(static_cast<RequestId>(id), static_cast<std::uint8_t>(attempt), static_cast<std::uint32_t>(bank),
-                        worker, std::move(outcome));
+      return engine().complete(views::request_id_from(id), views::attempt_from(attempt),
+                               static_cast<std::uint32_t>(bank), worker, std::move(outcome));
     });
   }
 
   // `running_text`: JSON [[id, attempt], ...] of what the worker was running, or "" when
   // the host does not know.
-  void worker_lost(int bank, int worker, int code, const std::string& message, const std::string& running_text) {
-    guard([&] {
+  // Returns the wait before the replacement starts (ms), as Engine::worker_lost.
+  double worker_lost(int bank, int worker, int code, const std::string& message, const std::string& running_text) {
+    return guard_value(0.0, [&] {
       std::optional<std::vector<AttemptRef>> running;
       if (!running_text.empty()) {
         running.emplace();
         for (const auto& pair : json::parse(running_text)) {
-          running->emplace_back(pair.at(0).get<RequestId>(), pair.at(1).get<std::uint8_t>());
+          running->emplace_back(views::request_id_from(pair.at(0).get<double>()),
+                                views::attempt_from(pair.at(1).get<double>()));
         }
       }
-      engine().worker_lost(static_cast<std::uint32_t>(bank), worker, code_at(code), message, running ? &*running : nullptr);
+      return static_cast<double>(engine().worker_lost(static_cast<std::uint32_t>(bank), worker, code_at(code),
+                                                      message, running ? &*running : nullptr));
     });
   }
 
@@ -242,11 +251,7 @@ class WasmEngine {
   }
 
   void bank_command(const std::string& bank, const std::string& command) {
-    guard([&] {
-      if (command == "pause") engine().pause_bank(bank);
-      else if (command == "resume") engine().resume_bank(bank);
-      else engine().drain_bank(bank);
-    });
+    guard([&] { views::bank_command(engine(), bank, command); });
   }
 
   void set_concurrency(const std::string& bank, int limit) {
@@ -410,8 +415,8 @@ inline std::string name_tables() {
       {"errorCodes", json::parse(names_json(ERROR_CODE_COUNT, [](int i) { return error_code_name(static_cast<ErrorCode>(i)); }))},
       {"eventTypes", json::parse(names_json(EVENT_TYPE_COUNT, [](int i) { return event_type_name(static_cast<EventType>(i)); }))},
       {"requestStatuses", json::parse(names_json(REQUEST_STATUS_COUNT, [](int i) { return request_status_name(static_cast<RequestStatus>(i)); }))},
-      {"workerStates", json::parse(names_json(4, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }))},
-      {"bankStatuses", json::parse(names_json(4, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }))},
+      {"workerStates", json::parse(names_json(WORKER_STATE_COUNT, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }))},
+      {"bankStatuses", json::parse(names_json(BANK_STATUS_COUNT, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }))},
   };
   return tables.dump();
 }

@@ -218,8 +218,8 @@ json outbox(const Outbox& box) {
 std::vector<Completion> read_completions(const double* numbers, std::size_t count) {
   std::vector<Completion> results(count);
   for (Completion& c : results) {
-    c.request = static_cast<RequestId>(numbers[0]);
-    c.attempt = static_cast<std::uint8_t>(numbers[1]);
+    c.request = request_id_from(numbers[0]);
+    c.attempt = attempt_from(numbers[1]);
     const double code = numbers[2];
     c.outcome.error = code >= 0 && code < ERROR_CODE_COUNT ? static_cast<ErrorCode>(static_cast<int>(code)) : ErrorCode::INTERNAL;
     c.outcome.run_ns = run_ns_from_ms(numbers[3]);
@@ -232,9 +232,33 @@ std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t si
   std::vector<AttemptRef> attempts;
   attempts.reserve(size / 2);
   for (std::size_t i = 0; i + 1 < size; i += 2) {
-    attempts.emplace_back(static_cast<RequestId>(numbers[i]), static_cast<std::uint8_t>(numbers[i + 1]));
+    attempts.emplace_back(request_id_from(numbers[i]), attempt_from(numbers[i + 1]));
   }
   return attempts;
+}
+
+void bank_command(Engine& engine, const std::string& bank, const std::string& command) {
+  if (command == "pause") {
+    engine.pause_bank(bank);
+  } else if (command == "resume") {
+    engine.resume_bank(bank);
+  } else if (command == "drain") {
+    engine.drain_bank(bank);
+  } else {
+    throw Error(ErrorCode::INVALID_ARGUMENT,
+                "expected a bank command (pause, resume, drain) but received \"" + command + "\"");
+  }
+}
+
+RequestId request_id_from(double number) {
+  constexpr double MAX_SAFE = 9007199254740992.0;  // 2^53: every id below it is exact in a double
+  if (!(number >= 1 && number <= MAX_SAFE) || std::floor(number) != number) return NO_REQUEST;
+  return static_cast<RequestId>(number);
+}
+
+std::uint8_t attempt_from(double number) {
+  if (!(number >= 1 && number <= 255) || std::floor(number) != number) return 0;
+  return static_cast<std::uint8_t>(number);
 }
 
 std::int64_t run_ns_from_ms(double run_ms) {

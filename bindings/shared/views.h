@@ -52,12 +52,22 @@ nlohmann::json outbox(const Outbox& box);
 std::int64_t run_ns_from_ms(double run_ms);
 
 /// Numbers per result in completeBatch's `numbers` (js/src/manager.ts, completeResults):
-/// requestId, attempt, error code, and how long the handler ran in ms (-1: unknown).
-constexpr std::size_t COMPLETE_NUMBERS = 4;
+/// requestId, attempt, error code, how long the handler ran in ms (-1: unknown), and
+/// `accepted`, which the binding writes back (1 when the core took the result as the
+/// request's outcome, else 0).
+constexpr std::size_t COMPLETE_NUMBERS = 5;
+constexpr std::size_t COMPLETE_ACCEPTED = 4;
 
 /// @brief The results in `count` x COMPLETE_NUMBERS numbers (an unknown error code:
-/// INTERNAL), without their messages, which travel as text beside the numbers.
+/// INTERNAL), without their messages, which travel as text beside the numbers. The numbers
+/// came from a worker: an id or attempt that is not one the core could have assigned reads
+/// as one that matches nothing (NO_REQUEST, attempt 0), never as a truncated other one.
 std::vector<Completion> read_completions(const double* numbers, std::size_t count);
+
+/// @brief A request id from JS: a whole number from 1 to 2^53, else NO_REQUEST.
+RequestId request_id_from(double number);
+/// @brief An attempt number from JS: a whole number from 1 to 255, else 0 (matches none).
+std::uint8_t attempt_from(double number);
 
 /// @brief The attempts in started()'s (requestId, attempt) pairs; `size` numbers.
 std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t size);
@@ -73,6 +83,10 @@ void read_submit_numbers(const double* numbers, SubmitSpec& spec);
 /// @brief `text` cut at each '\0' into exactly `count` segments (submitMany's joined
 /// texts); throws Error(INVALID_ARGUMENT) naming `what` when the count differs.
 std::vector<std::string_view> split_segments(std::string_view text, std::size_t count, const char* what);
+
+/// @brief Runs bankCommand's `command` (pause, resume, drain) on `bank`; an unknown command
+/// is INVALID_ARGUMENT (it must never fall through to an irreversible one).
+void bank_command(Engine& engine, const std::string& bank, const std::string& command);
 
 /// Engine and bank options from the TS layer's objects.
 EngineConfig engine_config(const nlohmann::json& options);

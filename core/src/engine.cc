@@ -61,6 +61,8 @@ struct BankRuntime {
   int concurrency = 1;
   int inflight = 0;
   std::size_t pending = 0;  // in the queue (stale entries excluded)
+  // Worker deaths since one of its workers last reported an attempt (FAILING, backoff).
+  int consecutive_deaths = 0;
   std::vector<WorkerSlot> slots;  // what the balancer sees, parallel to `workers`
   std::vector<WorkerRuntime> workers;
   std::unique_ptr<Balancer> balancer;
@@ -89,7 +91,10 @@ struct Timer {
   std::int64_t deadline_ns;
   RequestId request;
   std::uint8_t attempt;
-  bool is_retry;  // else a timeout
+  // RETRY: a backoff ends. STARTED: an attempt's timeout, from its start. HELD: the backstop
+  // for an attempt handed to a worker that never reports starting it (a worker stuck in a
+  // handler before it could send the results that tell the host what began next).
+  enum Kind : std::uint8_t { RETRY, STARTED, HELD } kind;
   bool operator>(const Timer& other) const { return deadline_ns > other.deadline_ns; }
 };
 
@@ -290,21 +295,32 @@ struct Engine::Impl {
   // outcome (moving its result and message out) if the attempt is still the request's
   // current one; the caller pumps. False when the worker no longer held it (lost since):
   // its late report is ignored entirely.
+  //
+  // `accepted` tells whether the outcome was the request's: only then may the host deliver
+  // a value the worker sent with it. A worker's reported run time is believed only within
+  // what is possible (0 to the time since the attempt was handed over).
   bool complete_locked(std::uint32_t b, std::int32_t worker, RequestId id, std::uint8_t attempt,
-                       Outcome& outcome, std::int64_t now, Effects& fx) {
+                       Outcome& outcome, std::int64_t now, Effects& fx, bool* accepted = nullptr) {
+    if (accepted != nullptr) *accepted = false;
     if (!release(b, worker, id, attempt, now, fx)) return false;
     BankRuntime& bank = *banks[b];
     WorkerRuntime& w = bank.workers[static_cast<std::size_t>(worker)];
-    // A late result (the attempt timed out or was cancelled) still tells how long it ran.
-    if (outcome.run_ns >= 0) bank.record_duration(outcome.run_ns);
+    worker_answered(b, now, fx);
     StoredRequest* s = store.find(id);
     bool current = s != nullptr && s->record.attempts == attempt &&
                    (s->record.status == RequestStatus::ASSIGNED ||
                     s->record.status == RequestStatus::PROCESSING);
+    std::int64_t possible_ns = s == nullptr ? -1
+                               : current    ? now - s->record.at_ns[idx(RequestStatus::ASSIGNED)]
+                                            : now - s->record.submitted_ns;
+    if (outcome.run_ns > possible_ns) outcome.run_ns = -1;
+    // A late result (the attempt timed out or was cancelled) still tells how long it ran.
+    if (outcome.run_ns >= 0) bank.record_duration(outcome.run_ns);
     if (!current) return true;
+    if (accepted != nullptr) *accepted = true;
     RequestRecord& r = s->record;
-    std::int64_t start = r.at_ns[idx(r.status == RequestStatus::PROCESSING ? RequestStatus::PROCESSING
-                                                                          : RequestStatus::ASSIGNED)];
+    bool began = r.status == RequestStatus::PROCESSING;
+    std::int64_t start = r.at_ns[idx(began ? RequestStatus::PROCESSING : RequestStatus::ASSIGNED)];
     // The handler's own time where its worker timed it: from here a script attempt's
     // start is inferred, and with a prefetch window it includes time queued in the worker.
     std::int64_t duration = outcome.run_ns >= 0 ? outcome.run_ns : now - start;
@@ -316,11 +332,11 @@ struct Engine::Impl {
     if (outcome.run_ns < 0) bank.record_duration(now - std::max(start, w.last_finish_ns));
     w.last_finish_ns = now;
     // A result at or past the deadline is a timeout even if the timer has not fired yet
-    // (a late timer thread, or a host without threads that ticks between tasks).
-    std::int64_t assigned = r.at_ns[idx(RequestStatus::ASSIGNED)];
-    if (r.timeout_ns > 0 && now - assigned >= r.timeout_ns) {
-      outcome = Outcome::fail(ErrorCode::TIMEOUT, "the attempt ran past its timeout of " +
-                                                      std::to_string(r.timeout_ns / NS_PER_MS) + " ms");
+    // (a late timer thread, or a host without threads that ticks between tasks). The
+    // deadline runs from the handler's start; for an attempt whose start was never reported,
+    // from its hand-over (the stuck-worker backstop).
+    if (r.timeout_ns > 0 && now - start >= r.timeout_ns) {
+      outcome = Outcome::fail(ErrorCode::TIMEOUT, began ? timeout_message(r) : held_message(r));
     }
     if (outcome.error == ErrorCode::OK) {
       ++w.completed;
@@ -330,6 +346,58 @@ struct Engine::Impl {
       attempt_failed(*s, outcome.error, std::move(outcome.message), now, fx);
     }
     return true;
+  }
+
+  // ---------------------------------------------------------------------------------
+  // Worker health: deaths in a row, FAILING, and the restart backoff.
+
+  // A worker of bank `b` reported an attempt: it lives long enough to finish work, so the
+  // bank's run of deaths ends and a FAILING bank is ACTIVE again.
+  void worker_answered(std::uint32_t b, std::int64_t now, Effects& fx) {
+    BankRuntime& bank = *banks[b];
+    bank.consecutive_deaths = 0;
+    if (bank.status == BankStatus::FAILING) {
+      bank.status = BankStatus::ACTIVE;
+      emit_bank(fx, b, now);
+    }
+  }
+
+  // A worker of bank `b` died on its own. Returns the wait before its replacement starts.
+  std::int64_t worker_died(std::uint32_t b, const std::string& message, std::int64_t now,
+                           Effects& fx) {
+    BankRuntime& bank = *banks[b];
+    int deaths = ++bank.consecutive_deaths;
+    if (deaths >= std::max(1, config.max_consecutive_deaths) && bank.status != BankStatus::STOPPED) {
+      if (bank.status == BankStatus::ACTIVE) {
+        bank.status = BankStatus::FAILING;
+        emit_bank(fx, b, now);
+      }
+      // What waits for this bank would wait for workers that keep dying: fail it now. Each
+      // further death while FAILING does the same for what arrived since.
+      fail_queued(b, ErrorCode::WORKER_CRASHED,
+                  "bank \"" + bank.id + "\" is failing: its workers died " + std::to_string(deaths) +
+                      " times in a row without finishing a request (last: " + message + ")",
+                  now, fx);
+    }
+    if (deaths <= 1) return 0;
+    std::int64_t delay_ms = config.restart_base_ms;
+    for (int i = 2; i < deaths && delay_ms < config.restart_max_ms; ++i) delay_ms *= 2;
+    return std::min(delay_ms, config.restart_max_ms);
+  }
+
+  // Finishes every request queued for bank `b` (not those waiting for a retry, which rejoin
+  // the queue later) with `error`.
+  void fail_queued(std::uint32_t b, ErrorCode error, const std::string& message, std::int64_t now,
+                   Effects& fx) {
+    BankRuntime& bank = *banks[b];
+    std::vector<RequestId> ids;
+    while (!bank.queue.empty()) ids.push_back(bank.queue.pop(bank.queue.best_level(now)).id);
+    for (RequestId id : ids) {
+      StoredRequest* s = store.find(id);
+      if (s && s->record.status == RequestStatus::PENDING && !s->record.waiting_retry) {
+        finish(*s, error, message, nullptr, now, fx);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -413,7 +481,7 @@ struct Engine::Impl {
       std::int64_t delay_ms = config.retry_base_ms;
       for (int i = 1; i < r.attempts && delay_ms < config.retry_max_ms; ++i) delay_ms *= 2;
       delay_ms = std::min(delay_ms, config.retry_max_ms);
-      add_timer(fx, Timer{now + delay_ms * NS_PER_MS, r.id, r.attempts, true});
+      add_timer(fx, Timer{now + delay_ms * NS_PER_MS, r.id, r.attempts, Timer::RETRY});
       emit_request(fx, EventType::REQUEST_RETRIED, r, now, error);
       return;
     }
@@ -430,11 +498,24 @@ struct Engine::Impl {
     emit(fx, e);
   }
 
+  // The attempt's handler began: its timeout counts from here, not from its assignment, so
+  // time spent held behind other work in a worker is never charged to it.
   void mark_processing(RequestRecord& r, std::int64_t now, Effects& fx) {
     r.status = RequestStatus::PROCESSING;
     r.at_ns[idx(RequestStatus::PROCESSING)] = now;
     banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].current = r.id;
+    if (r.timeout_ns > 0) add_timer(fx, Timer{now + r.timeout_ns, r.id, r.attempts, Timer::STARTED});
     emit_request(fx, EventType::REQUEST_STARTED, r, now);
+  }
+
+  static std::string timeout_message(const RequestRecord& r) {
+    return "the attempt ran past its timeout of " + std::to_string(r.timeout_ns / NS_PER_MS) + " ms";
+  }
+
+  static std::string held_message(const RequestRecord& r) {
+    return "the attempt's worker held it for its whole timeout of " +
+           std::to_string(r.timeout_ns / NS_PER_MS) +
+           " ms without reporting that it began (the worker is stuck)";
   }
 
   // Assigns queued requests of bank `b` to workers while there is room.
@@ -463,8 +544,7 @@ struct Engine::Impl {
       ++r.attempts;
       r.at_ns[idx(RequestStatus::ASSIGNED)] = now;
       hold(b, w, r.id, r.attempts, now, fx);
-      std::int64_t timeout_ns = r.timeout_ns;
-      if (timeout_ns > 0) add_timer(fx, Timer{now + timeout_ns, r.id, r.attempts, false});
+      if (r.timeout_ns > 0) add_timer(fx, Timer{now + r.timeout_ns, r.id, r.attempts, Timer::HELD});
       emit_request(fx, EventType::REQUEST_ASSIGNED, r, now);
 
       Dispatch d;
@@ -1023,17 +1103,19 @@ void Engine::started_many(const std::vector<AttemptRef>& attempts) {
   m.apply(fx);
 }
 
-void Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_index,
+bool Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_index,
                       std::int32_t worker, Outcome outcome) {
   auto& m = *impl_;
   Impl::Effects fx;
+  bool accepted = false;
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     std::int64_t now = m.clock->now_ns();
-    if (!m.complete_locked(bank_index, worker, id, attempt, outcome, now, fx)) return;
+    if (!m.complete_locked(bank_index, worker, id, attempt, outcome, now, fx, &accepted)) return false;
     m.pump(bank_index, now, fx);
   }
   m.apply(fx);
+  return accepted;
 }
 
 void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::vector<Completion>& results) {
@@ -1044,7 +1126,7 @@ void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::v
     std::int64_t now = m.clock->now_ns();
     bool any = false;
     for (Completion& c : results) {
-      any = m.complete_locked(bank_index, worker, c.request, c.attempt, c.outcome, now, fx) || any;
+      any = m.complete_locked(bank_index, worker, c.request, c.attempt, c.outcome, now, fx, &c.accepted) || any;
     }
     if (!any) return;
     m.pump(bank_index, now, fx);
@@ -1052,10 +1134,11 @@ void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::v
   m.apply(fx);
 }
 
-void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCode reason,
-                         const std::string& message, const std::vector<AttemptRef>* running) {
+std::int64_t Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCode reason,
+                                 const std::string& message, const std::vector<AttemptRef>* running) {
   auto& m = *impl_;
   Impl::Effects fx;
+  std::int64_t restart_delay_ms = 0;
   {
     std::lock_guard<std::mutex> lock(m.mutex);
     BankRuntime& bank = m.bank_at(bank_index);
@@ -1105,9 +1188,11 @@ void Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCod
       m.enqueue(**it, now, true);
     }
     m.emit_worker(fx, bank_index, worker, WorkerState::LOST, now);
+    if (reason == ErrorCode::WORKER_CRASHED) restart_delay_ms = m.worker_died(bank_index, message, now, fx);
     m.pump(bank_index, now, fx);
   }
   m.apply(fx);
+  return restart_delay_ms;
 }
 
 void Engine::worker_replaced(std::uint32_t bank_index, std::int32_t worker) {
@@ -1152,16 +1237,16 @@ std::int64_t Engine::tick() {
       StoredRequest* s = m.store.find(t.request);
       if (s == nullptr || s->record.attempts != t.attempt) continue;
       RequestRecord& r = s->record;
-      if (t.is_retry) {
+      if (t.kind == Timer::RETRY) {
         if (r.status != RequestStatus::PENDING || !r.waiting_retry) continue;
         r.waiting_retry = false;
         m.enqueue(*s, now, false);
         touched.push_back(r.bank);
       } else {
-        if (r.status != RequestStatus::ASSIGNED && r.status != RequestStatus::PROCESSING) continue;
         // An attempt a lost worker never ran is reassigned under the same number: only the
-        // timer of the current assignment counts.
-        if (t.deadline_ns != r.at_ns[idx(RequestStatus::ASSIGNED)] + r.timeout_ns) continue;
+        // timer of its current start (or, not yet started, its current hand-over) counts.
+        RequestStatus due = t.kind == Timer::STARTED ? RequestStatus::PROCESSING : RequestStatus::ASSIGNED;
+        if (r.status != due || t.deadline_ns != r.at_ns[idx(due)] + r.timeout_ns) continue;
         m.abort_attempt(r, true, fx);
         ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
         // A bank whose attempts start hanging must stop handing more to each worker: the
@@ -1171,9 +1256,7 @@ std::int64_t Engine::tick() {
         // record: read what is needed first.
         std::uint32_t bank = r.bank;
         m.attempt_failed(*s, ErrorCode::TIMEOUT,
-                         "the attempt ran past its timeout of " +
-                             std::to_string(r.timeout_ns / NS_PER_MS) + " ms",
-                         now, fx);
+                         t.kind == Timer::STARTED ? Impl::timeout_message(r) : Impl::held_message(r), now, fx);
         touched.push_back(bank);
       }
     }
@@ -1231,7 +1314,7 @@ void Engine::shutdown(bool drain) {
       std::vector<RequestId> waiting;
       auto timers = m.timers;
       while (!timers.empty()) {
-        if (timers.top().is_retry) waiting.push_back(timers.top().request);
+        if (timers.top().kind == Timer::RETRY) waiting.push_back(timers.top().request);
         timers.pop();
       }
       for (RequestId id : waiting) {

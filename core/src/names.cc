@@ -36,12 +36,12 @@ constexpr std::array<const char*, EVENT_TYPE_COUNT> EVENT_NAMES = {
     "request-failed",    "request-retried",   "request-cancelled", "request-timed-out",
     "worker-status",     "bank-status",       "queue-drain"};
 
-constexpr std::array<const char*, 4> WORKER_STATE_NAMES = {"idle", "busy", "lost", "replaced"};
+constexpr std::array<const char*, WORKER_STATE_COUNT> WORKER_STATE_NAMES = {"idle", "busy", "lost", "replaced"};
 constexpr std::array<const char*, 3> STRATEGY_NAMES = {"least-loaded", "round-robin",
                                                        "fastest-expected"};
 constexpr std::array<const char*, 2> KIND_NAMES = {"native", "script"};
-constexpr std::array<const char*, 4> BANK_STATUS_NAMES = {"active", "paused", "draining",
-                                                          "stopped"};
+constexpr std::array<const char*, BANK_STATUS_COUNT> BANK_STATUS_NAMES = {
+    "active", "paused", "draining", "stopped", "failing"};
 constexpr std::array<const char*, 5> SORT_KEY_NAMES = {"submittedAt", "priority", "finishedAt",
                                                        "duration", "id"};
 

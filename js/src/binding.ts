@@ -21,8 +21,13 @@ export type OutboxBatch = Float64Array | readonly [numbers: ArrayLike<number>, v
  */
 export const OUTBOX = { HEADER: 4, DISPATCH: 5, ABORT: 5, SETTLED: 2, EVENT: 8 } as const;
 
-/** Numbers per result in completeBatch(): requestId, attempt, error code, run ms (-1: unknown). */
-export const COMPLETE_NUMBERS = 4;
+/**
+ * Numbers per result in completeBatch(): requestId, attempt, error code, run ms (-1:
+ * unknown), and ACCEPTED, which the core writes back: 1 when it took the result as the
+ * request's outcome (the worker held that attempt and it was current), else 0.
+ */
+export const COMPLETE_NUMBERS = 5;
+export const COMPLETE_ACCEPTED = 4;
 
 export interface EngineConfigInput {
   name: string;
@@ -81,13 +86,15 @@ export interface NativeEngine {
    * failed, their messages at the same index; then `started` as started() takes it (the
    * attempts that began once these freed their places). Returns the outbox drained right
    * after (the freed slots usually take more work), as drain() would, or null when empty.
+   * Writes each result's ACCEPTED field before returning.
    */
   completeBatch(bank: number, worker: number, numbers: Float64Array, messages: (string | undefined)[] | undefined, started?: Float64Array): OutboxBatch | null;
   /**
    * A worker died. `runningIds`/`runningAttempts` list what it was running when the host
    * knows (shared progress memory); without them the core blames what was reported started.
+   * Returns how long to wait before starting the replacement (ms): the restart backoff.
    */
-  workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void;
+  workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): number;
   workerReplaced(bank: number, worker: number): void;
   /** A worker the bank was registered with as `starting` is ready for work. */
   workerStarted(bank: number, worker: number): void;

@@ -97,11 +97,16 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return 'a symbol';
   if (typeof value === 'bigint') return 'a BigInt';
-  if (Array.isArray(value)) return 'an array';
-  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
-  if (proto === null || proto === Object.prototype) return 'an object';
-  const name = proto.constructor?.name;
-  return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'an object with a prototype other than Object.prototype';
+  try {
+    if (Array.isArray(value)) return 'an array';
+    const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+    if (proto === null || proto === Object.prototype) return 'an object';
+    const name = proto.constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'an object with a prototype other than Object.prototype';
+  } catch {
+    // A Proxy whose traps throw (or a revoked one): describing a value must never throw.
+    return 'an object that cannot be inspected (a Proxy whose traps throw)';
+  }
 }
 
 export function invalidArgument(what: string, expected: string, received: unknown): ThreadbankError {

@@ -2,7 +2,7 @@
  * A script host whose "workers" run in the calling thread: the same protocol, the same
  * worker runtime, no threads. Test mode uses it so users' suites stay fast and deterministic.
  */
-import type { HostMessage, WorkerMessage } from './protocol.js';
+import { decodeWorkerMessage, type HostMessage, type WorkerMessage } from './protocol.js';
 import type { ScriptHost, ScriptWorkerHandle, SpawnOptions } from './script-host.js';
 import type { WorkerScript } from './types.js';
 import { runWorker } from './worker-runtime.js';
@@ -31,9 +31,19 @@ export function inProcessHost(source: HandlerSource, now?: () => number, deliver
     });
     // Delivery is asynchronous in both directions, as with a real worker, so code under
     // test sees the same ordering it will see in production.
-    const fromWorker = (message: WorkerMessage) => {
+    const fromWorker = (raw: WorkerMessage) => {
       deliver(() => {
         if (!alive) return;
+        // Checked as a real worker's messages are, so test mode refuses what production would.
+        const decoded = decodeWorkerMessage(raw);
+        if ('problem' in decoded) {
+          alive = false;
+          const error = new Error(`the worker sent a malformed message (${decoded.problem}); it was stopped`);
+          rejectReady(error);
+          options.onExit(error);
+          return;
+        }
+        const { message } = decoded;
         if (message.type === 'ready') resolveReady(message.actions);
         else options.onMessage(message);
       });

@@ -3,7 +3,7 @@
  * host (worker_threads, Web Workers, in-process). It owns the JS side of each request (the
  * promise, the payload of script actions, the AbortSignal) and nothing the core decides.
  */
-import { COMPLETE_NUMBERS, OUTBOX, type CoreModule, type NativeEngine, type OutboxBatch } from './binding.js';
+import { COMPLETE_ACCEPTED, COMPLETE_NUMBERS, OUTBOX, type CoreModule, type NativeEngine, type OutboxBatch } from './binding.js';
 import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
 import { paramsText } from './params-text.js';
@@ -64,8 +64,8 @@ interface Pending {
   /** Created where the caller called us; its stack is formatted only if we reject. */
   callerStack: Error | undefined;
   metadata: Record<string, unknown> | undefined;
-  /** The latest script result for this request (value or error), by attempt. */
-  resultAttempt: number;
+  /** Whether a script result the core accepted is held in value/error (the latest such). */
+  hasResult: boolean;
   value: unknown;
   error: ErrorPayload | undefined;
 }
@@ -220,9 +220,12 @@ export class WorkerManager {
       cancelGraceMs: this.options.cancelGraceMs,
       onMessage: (worker, message, started) => this.onWorkerMessage(scriptBank, worker, message, started),
       onStarted: (pairs) => this.engine.started(new Float64Array(pairs)),
-      onLost: (worker, message, running) => {
-        this.engine.workerLost(scriptBank.index, worker, this.code('E_WORKER_CRASHED'), message, running.ids, running.attempts);
+      onLost: (worker, message, running, crashed) => {
+        // A worker we stopped (timeout, ignored cancel) is no death of the bank's workers.
+        const code = this.code(crashed ? 'E_WORKER_CRASHED' : 'E_TIMEOUT');
+        const delayMs = this.engine.workerLost(scriptBank.index, worker, code, message, running.ids, running.attempts);
         this.flush();
+        return delayMs;
       },
       onReplaced: (worker) => {
         this.engine.workerReplaced(scriptBank.index, worker);
@@ -390,7 +393,7 @@ export class WorkerManager {
       onAbort: undefined,
       callerStack: job.callerStack,
       metadata: job.options.metadata,
-      resultAttempt: 0,
+      hasResult: false,
       value: undefined,
       error: undefined,
     };
@@ -667,7 +670,7 @@ export class WorkerManager {
     this.updateRef();
     if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
     if (codeIndex === 0) {
-      entry.resolve(entry.resultAttempt > 0 ? entry.value : value);
+      entry.resolve(entry.hasResult ? entry.value : value);
       return;
     }
     const code = (this.core.errorCodes[codeIndex] ?? 'E_INTERNAL') as ErrorCode;
@@ -694,25 +697,39 @@ export class WorkerManager {
     }
   }
 
+  /**
+   * A worker's results. The core decides which it accepts (the worker held that attempt and
+   * it was still the request's current one); only an accepted result's value or error is
+   * kept for the caller, so a worker cannot answer a request it does not hold.
+   */
   private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[], started: number[]): void {
     const numbers = new Float64Array(results.length * COMPLETE_NUMBERS);
     let messages: (string | undefined)[] | undefined;
+    const limit = this.options.maxPayloadBytes;
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
-      const entry = this.pending.get(result.id);
-      if (entry !== undefined && result.attempt >= entry.resultAttempt) {
-        entry.resultAttempt = result.attempt;
-        entry.value = result.value;
-        entry.error = result.error;
+      if (result.ok && limit > 0 && measurePayload(result.value) > limit) {
+        // What comes back is bounded as what goes out is.
+        results[i] = { id: result.id, attempt: result.attempt, ok: false, error: oversizedResult(limit) };
       }
+      const r = results[i]!;
       const at = i * COMPLETE_NUMBERS;
-      numbers[at] = result.id;
-      numbers[at + 1] = result.attempt;
-      numbers[at + 2] = result.ok ? 0 : this.code(workerErrorCode(result.error?.code));
-      numbers[at + 3] = result.ms ?? -1;
-      if (!result.ok) (messages ??= new Array<string | undefined>(results.length))[i] = result.error?.message;
+      numbers[at] = r.id;
+      numbers[at + 1] = r.attempt;
+      numbers[at + 2] = r.ok ? 0 : this.code(workerErrorCode(r.error?.code));
+      numbers[at + 3] = r.ms ?? -1;
+      if (!r.ok) (messages ??= new Array<string | undefined>(results.length))[i] = r.error?.message;
     }
     const batch = this.engine.completeBatch(bank.index, worker, numbers, messages, started.length > 0 ? new Float64Array(started) : undefined);
+    for (let i = 0; i < results.length; i++) {
+      if (numbers[i * COMPLETE_NUMBERS + COMPLETE_ACCEPTED] !== 1) continue;
+      const result = results[i]!;
+      const entry = this.pending.get(result.id);
+      if (entry === undefined) continue;
+      entry.hasResult = true;
+      entry.value = result.value;
+      entry.error = result.error;
+    }
     if (batch !== null) this.process(batch);
     // completeBatch drained the outbox, and submits from event listeners in process() have
     // their flush scheduled; only a shutdown waiting for the last settlement needs one now.
@@ -731,12 +748,18 @@ export class WorkerManager {
   }
 }
 
+/** A result over maxPayloadBytes, as the failure it becomes. */
+function oversizedResult(limit: number): ErrorPayload {
+  return { name: 'ThreadbankError', message: `Expected a result of at most ${limit} bytes (maxPayloadBytes) but the handler returned more`, code: 'E_PAYLOAD_TOO_LARGE' };
+}
+
 /** Codes a worker may report for one attempt; anything else is the handler's own failure. */
 function workerErrorCode(code: string | undefined): ErrorCode {
   switch (code) {
     case 'E_UNKNOWN_TASK':
     case 'E_CANCELLED':
     case 'E_INVALID_PARAMS':
+    case 'E_PAYLOAD_TOO_LARGE':
       return code;
     default:
       return 'E_HANDLER';

@@ -61,6 +61,83 @@ export type WorkerMessage =
   | { type: 'progress'; id: number; attempt: number; value: unknown };
 
 /**
+ * Checks a message that arrived from a worker before anything reads it. A worker script is
+ * the user's code and may post anything on its port (null, a forged 'done', an object
+ * whose getters throw); its messages are data, and one that does not have the protocol's
+ * shape is that worker's fault, never the host's. Returns the message with only the fields
+ * the protocol defines (values passed through), or a description of what is wrong.
+ */
+export function decodeWorkerMessage(raw: unknown): { message: WorkerMessage } | { problem: string } {
+  try {
+    if (typeof raw !== 'object' || raw === null) return { problem: `expected a message object but received ${kindOf(raw)}` };
+    const type = (raw as { type?: unknown }).type;
+    if (type === 'ready') {
+      const actions = (raw as { actions?: unknown }).actions;
+      if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'string')) return { problem: "expected a 'ready' message with an array of action names" };
+      return { message: { type, actions: [...(actions as string[])] } };
+    }
+    if (type === 'progress') {
+      const { id, attempt, value } = raw as { id?: unknown; attempt?: unknown; value?: unknown };
+      if (!isRequestId(id) || !isAttempt(attempt)) return { problem: "expected a 'progress' message with a request id and an attempt number" };
+      return { message: { type, id, attempt, value } };
+    }
+    if (type === 'done') {
+      const results = (raw as { results?: unknown }).results;
+      if (!Array.isArray(results)) return { problem: "expected a 'done' message with an array of results" };
+      const out: ResultMessage[] = new Array<ResultMessage>(results.length);
+      for (let i = 0; i < results.length; i++) {
+        const result = decodeResult(results[i]);
+        if (typeof result === 'string') return { problem: `expected result ${i} of a 'done' message to be ${result}` };
+        out[i] = result;
+      }
+      return { message: { type, results: out } };
+    }
+    return { problem: `expected a message of type 'ready', 'done' or 'progress' but received ${kindOf(type)}` };
+  } catch {
+    return { problem: 'expected a message whose fields can be read, but reading one threw' };
+  }
+}
+
+/** One result of a 'done' message, or what it should have been. */
+function decodeResult(raw: unknown): ResultMessage | string {
+  if (typeof raw !== 'object' || raw === null) return 'an object';
+  const { id, attempt, ok, value, error, ms } = raw as Partial<Record<keyof ResultMessage, unknown>>;
+  if (!isRequestId(id) || !isAttempt(attempt)) return 'an object with a request id and an attempt number';
+  if (typeof ok !== 'boolean') return 'an object with a boolean ok';
+  if (ms !== undefined && typeof ms !== 'number') return 'an object whose ms is a number';
+  const result: ResultMessage = { id, attempt, ok };
+  if (typeof ms === 'number') result.ms = ms;
+  if (ok) {
+    result.value = value;
+    return result;
+  }
+  if (typeof error !== 'object' || error === null) return 'an object with an error when not ok';
+  const { name, message, stack, code } = error as Partial<Record<keyof ErrorPayload, unknown>>;
+  result.error = { name: typeof name === 'string' ? name : 'Error', message: typeof message === 'string' ? message : '' };
+  if (typeof stack === 'string') result.error.stack = stack;
+  if (typeof code === 'string') result.error.code = code;
+  return result;
+}
+
+/** Request ids are safe integers from 1; attempts count from 1 to MAX_ATTEMPT. */
+function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
+/** The most attempts the core gives a request (1 + its most retries), as attempts cross. */
+export const MAX_ATTEMPT = 255;
+
+function isAttempt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_ATTEMPT;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  return typeof value;
+}
+
+/**
  * How a worker runs what it is sent: in arrival order, at most `maxConcurrentTasks` at a
  * time (async handlers), the rest waiting inside the worker. The host relies on that order
  * to know which attempts have started without a message per start.
@@ -68,52 +145,78 @@ export type WorkerMessage =
 export const DEFAULT_MAX_CONCURRENT_TASKS = 1;
 
 /**
- * What a worker is running, in memory it shares with its host: one [id, attempt] pair of
- * float64 per concurrent task, attempt 0 for a free place. The worker writes it; the host
- * reads it only when the worker has died or is being given up (hung), so plain reads do:
- * nothing is racing them that matters.
+ * The most attempts a worker holds beyond those it runs (the core's MAX_PREFETCH, see
+ * core/include/threadbank/prefetch.h).
+ */
+export const MAX_PREFETCH = 64;
+
+/**
+ * What a worker has begun and not yet reported, in memory it shares with its host: one
+ * [id, attempt] pair of float64 per attempt, the attempt negated once its handler returned,
+ * 0 for a free place. An attempt enters when its handler begins and leaves only once the
+ * message carrying its result has been posted, so an attempt that finished but whose result
+ * had not left when the worker died is still here: when no handler was running, it is the
+ * one to blame (a stray rejection it left behind), not the innocent attempts the worker held
+ * without starting. The worker writes it; the host reads it only when the worker has died,
+ * so plain reads do: nothing is racing them that matters.
  */
 export class RunningRecord {
   readonly pairs: Float64Array;
+  /** Free places, for the worker's side (the host only reads). */
+  private readonly free: number[] = [];
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.pairs = new Float64Array(buffer);
+    for (let place = this.pairs.length / 2 - 1; place >= 0; place--) this.free.push(place);
   }
 
-  /** A record for `places` concurrent tasks, or undefined where memory cannot be shared. */
-  static create(places: number): RunningRecord | undefined {
+  /**
+   * A record for a worker running `maxConcurrentTasks` at once (and holding up to
+   * MAX_PREFETCH more, any of which may be finished and unsent), or undefined where memory
+   * cannot be shared.
+   */
+  static create(maxConcurrentTasks: number): RunningRecord | undefined {
+    const places = Math.max(1, maxConcurrentTasks) + MAX_PREFETCH;
     // Browsers define SharedArrayBuffer only on cross-origin isolated pages.
     if (typeof SharedArrayBuffer !== 'function') return undefined;
-    return new RunningRecord(new SharedArrayBuffer(Math.max(1, places) * 2 * Float64Array.BYTES_PER_ELEMENT));
+    return new RunningRecord(new SharedArrayBuffer(places * 2 * Float64Array.BYTES_PER_ELEMENT));
   }
 
-  /** Takes a free place for an attempt; -1 when there is none (then it is not recorded). */
+  /** Takes a free place for an attempt whose handler begins; -1 when there is none. */
   enter(id: number, attempt: number): number {
-    for (let place = 0; place * 2 < this.pairs.length; place++) {
-      if (this.pairs[place * 2 + 1] === 0) {
-        this.pairs[place * 2] = id;
-        this.pairs[place * 2 + 1] = attempt;
-        return place;
-      }
-    }
-    return -1;
+    const place = this.free.pop();
+    if (place === undefined) return -1;
+    this.pairs[place * 2] = id;
+    this.pairs[place * 2 + 1] = attempt;
+    return place;
   }
 
+  /** The attempt's handler returned; its result has not left the worker yet. */
+  finished(place: number): void {
+    if (place >= 0) this.pairs[place * 2 + 1] = -Math.abs(this.pairs[place * 2 + 1]!);
+  }
+
+  /** The attempt's result has been posted: nothing of it is left to blame. */
   leave(place: number): void {
-    if (place >= 0) this.pairs[place * 2 + 1] = 0;
+    if (place < 0) return;
+    this.pairs[place * 2 + 1] = 0;
+    this.free.push(place);
   }
 
-  /** The attempts recorded as running. */
+  /**
+   * Whom a death is charged to: the attempts whose handlers were running; when none was,
+   * those that had finished with their results not yet sent (one of them left the fault
+   * behind, such as a rejection nobody handled).
+   */
   read(): { ids: number[]; attempts: number[] } {
-    const ids: number[] = [];
-    const attempts: number[] = [];
+    const running = { ids: [] as number[], attempts: [] as number[] };
+    const unsent = { ids: [] as number[], attempts: [] as number[] };
     for (let place = 0; place * 2 < this.pairs.length; place++) {
       const attempt = this.pairs[place * 2 + 1]!;
-      if (attempt > 0) {
-        ids.push(this.pairs[place * 2]!);
-        attempts.push(attempt);
-      }
+      const into = attempt > 0 ? running : attempt < 0 ? unsent : undefined;
+      into?.ids.push(this.pairs[place * 2]!);
+      into?.attempts.push(Math.abs(attempt));
     }
-    return { ids, attempts };
+    return running.ids.length > 0 ? running : unsent;
   }
 }

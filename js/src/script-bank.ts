@@ -23,8 +23,13 @@ export interface ScriptBankOptions {
   onMessage(worker: number, message: WorkerMessage, started: number[]): void;
   /** These attempts began running, as they were sent to an idle worker: (id, attempt) pairs. */
   onStarted(pairs: number[]): void;
-  /** A worker died or was given up; `running` is what it was running at the time. */
-  onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }): void;
+  /**
+   * A worker died (`crashed`) or was stopped by us (after a timeout or an ignored cancel);
+   * `running` is what it had begun and not reported (empty when we stopped it: what it ran
+   * besides the attempt we stopped it for is innocent). Returns how long to wait before
+   * starting its replacement (ms), the core's restart backoff.
+   */
+  onLost(worker: number, message: string, running: { ids: number[]; attempts: number[] }, crashed: boolean): number;
   onReplaced(worker: number): void;
   /** A worker that was still starting when start() resolved is ready (first start only). */
   onReady(worker: number): void;
@@ -37,6 +42,12 @@ interface Held {
   attempt: number;
 }
 
+interface Outgoing {
+  task: TaskMessage;
+  /** This task's own transferables: a task posted alone must carry only its own. */
+  transfer: Transferable[] | undefined;
+}
+
 interface Slot {
   handle: ScriptWorkerHandle | undefined;
   /** Bumped on every replacement; messages from an older generation are ignored. */
@@ -47,9 +58,10 @@ interface Slot {
   running: number;
   /** What the worker records as running, where memory can be shared. */
   record: RunningRecord | undefined;
-  outgoing: TaskMessage[];
-  transfer: Transferable[];
+  outgoing: Outgoing[];
   failedStarts: number;
+  /** A replacement waiting out the restart backoff. */
+  restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether a worker in this slot was ever ready (its later ones are replacements). */
   everReady: boolean;
   graceTimers: Map<string, ReturnType<typeof setTimeout>>;
@@ -69,7 +81,7 @@ export class ScriptBank {
 
   constructor(private readonly options: ScriptBankOptions) {
     for (let i = 0; i < options.workerCount; i++) {
-      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], transfer: [], failedStarts: 0, everReady: false, graceTimers: new Map() });
+      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], failedStarts: 0, restartTimer: undefined, everReady: false, graceTimers: new Map() });
     }
   }
 
@@ -119,9 +131,8 @@ export class ScriptBank {
   queue(worker: number, task: TaskMessage, transfer: Transferable[] | undefined): void {
     const slot = this.slots[worker];
     if (!slot) return;
-    slot.outgoing.push(task);
+    slot.outgoing.push({ task, transfer });
     slot.held.push({ id: task.id, attempt: task.attempt });
-    if (transfer) slot.transfer.push(...transfer);
   }
 
   /** Sends what was queued, one message per worker, and reports newly started attempts. */
@@ -129,11 +140,9 @@ export class ScriptBank {
     const started: number[] = [];
     this.slots.forEach((slot, worker) => {
       if (slot.outgoing.length === 0) return;
-      const tasks = slot.outgoing;
-      const transfer = slot.transfer;
+      const outgoing = slot.outgoing;
       slot.outgoing = [];
-      slot.transfer = [];
-      this.post(worker, slot, tasks, transfer);
+      this.post(worker, slot, outgoing);
       this.markStarted(slot, started);
     });
     if (started.length > 0) this.options.onStarted(started);
@@ -145,7 +154,7 @@ export class ScriptBank {
     if (!slot || !slot.held.some((h) => h.id === id && h.attempt === attempt)) return;
     if (timedOut) {
       // A handler past its timeout may never return: the worker is replaced at once.
-      this.replace(worker, `terminated after request ${id} ran past its timeout`);
+      this.replace(worker, `terminated after request ${id} ran past its timeout`, false);
       return;
     }
     slot.handle?.post({ type: 'abort', id, attempt });
@@ -154,7 +163,7 @@ export class ScriptBank {
     const timer = setTimeout(() => {
       slot.graceTimers.delete(key);
       if (slot.generation === generation && slot.held.some((h) => h.id === id && h.attempt === attempt)) {
-        this.replace(worker, `terminated because cancelled request ${id} did not stop within ${this.options.cancelGraceMs} ms`);
+        this.replace(worker, `terminated because cancelled request ${id} did not stop within ${this.options.cancelGraceMs} ms`, false);
       }
     }, this.options.cancelGraceMs);
     (timer as { unref?: () => void }).unref?.();
@@ -167,6 +176,8 @@ export class ScriptBank {
       this.slots.map(async (slot) => {
         for (const timer of slot.graceTimers.values()) clearTimeout(timer);
         slot.graceTimers.clear();
+        clearTimeout(slot.restartTimer);
+        slot.restartTimer = undefined;
         const handle = slot.handle;
         slot.handle = undefined;
         slot.generation++;
@@ -175,19 +186,23 @@ export class ScriptBank {
     );
   }
 
-  private post(worker: number, slot: Slot, tasks: TaskMessage[], transfer: Transferable[]): void {
+  private post(worker: number, slot: Slot, outgoing: Outgoing[]): void {
     const handle = slot.handle;
     if (!handle) return;
+    const tasks = outgoing.map((o) => o.task);
+    // A buffer listed by two requests would make the whole post fail, so list it once.
+    const transfer = outgoing.some((o) => o.transfer !== undefined && o.transfer.length > 0) ? [...new Set(outgoing.flatMap((o) => o.transfer ?? []))] : [];
     try {
       handle.post({ type: 'run', tasks }, transfer);
       return;
     } catch {
-      // Some payload could not be cloned: send one by one so only the bad ones fail.
+      // Some payload could not be cloned: send one by one so only the bad ones fail, each
+      // with its own transferables only (another's would fail it, or move that one's).
     }
     const failed: ResultMessage[] = [];
-    for (const task of tasks) {
+    for (const { task, transfer: own } of outgoing) {
       try {
-        handle.post({ type: 'run', tasks: [task] }, transfer.length > 0 ? transfer : undefined);
+        handle.post({ type: 'run', tasks: [task] }, own !== undefined && own.length > 0 ? own : undefined);
       } catch (error) {
         const message = `Expected structured-cloneable params for ${task.action} but they could not be cloned (${(error as Error).message})`;
         failed.push({ id: task.id, attempt: task.attempt, ok: false, error: { name: 'DataCloneError', message, code: 'E_INVALID_PARAMS' } });
@@ -212,7 +227,11 @@ export class ScriptBank {
     const slot = this.slots[worker];
     if (!slot || slot.generation !== generation) return;
     const started: number[] = [];
-    if (message.type === 'done') {
+    if (message.type === 'progress') {
+      // Progress only for an attempt this worker holds: another request's listeners must
+      // not hear from a worker that never ran it.
+      if (!slot.held.some((h) => h.id === message.id && h.attempt === message.attempt)) return;
+    } else if (message.type === 'done') {
       for (const result of message.results) {
         const at = slot.held.findIndex((h) => h.id === result.id && h.attempt === result.attempt);
         if (at < 0) continue;
@@ -241,7 +260,7 @@ export class ScriptBank {
       ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
       onMessage: (message) => this.onMessage(worker, generation, message),
       onExit: (error) => {
-        if (isReady && slot.generation === generation && !this.terminated) this.replace(worker, error.message);
+        if (isReady && slot.generation === generation && !this.terminated) this.replace(worker, error.message, true);
       },
     });
     slot.handle = handle;
@@ -262,29 +281,43 @@ export class ScriptBank {
     });
   }
 
-  /** Terminates the worker in `worker`'s slot (if any) and starts a new one. */
-  private replace(worker: number, reason: string): void {
+  /**
+   * Terminates the worker in `worker`'s slot (if any) and starts a new one, after the
+   * restart backoff. `crashed`: it died on its own (else we stopped it).
+   */
+  private replace(worker: number, reason: string, crashed: boolean): void {
     if (this.terminated) return;
     const slot = this.slots[worker]!;
     const old = slot.handle;
     // Read before the slot is reset. Without a record, the worker ran in order and sent
     // every earlier result before starting (worker-runtime), so the front of `held` is it.
-    const running = slot.record?.read() ?? {
-      ids: slot.held.slice(0, slot.running).map((h) => h.id),
-      attempts: slot.held.slice(0, slot.running).map((h) => h.attempt),
-    };
+    const running = !crashed
+      ? { ids: [], attempts: [] }
+      : (slot.record?.read() ?? {
+          ids: slot.held.slice(0, slot.running).map((h) => h.id),
+          attempts: slot.held.slice(0, slot.running).map((h) => h.attempt),
+        });
     slot.record = undefined;
     slot.handle = undefined;
     slot.generation++;
     slot.held = [];
     slot.running = 0;
     slot.outgoing = [];
-    slot.transfer = [];
     for (const timer of slot.graceTimers.values()) clearTimeout(timer);
     slot.graceTimers.clear();
     void old?.terminate();
-    this.options.onLost(worker, reason, running);
-    this.respawn(worker);
+    const delayMs = this.options.onLost(worker, reason, running, crashed);
+    if (!(delayMs > 0)) {
+      this.respawn(worker);
+      return;
+    }
+    // A worker that keeps dying is restarted less and less often (the core's backoff).
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined;
+      this.respawn(worker);
+    }, delayMs);
+    // Pending requests keep the process alive through the core; an idle one may exit.
+    (slot.restartTimer as { unref?: () => void }).unref?.();
   }
 
   private respawn(worker: number): void {

@@ -240,7 +240,8 @@ export interface BankStatus {
   bankId: string;
   name: string;
   kind: 'native' | 'script';
-  status: 'active' | 'paused' | 'draining' | 'stopped';
+  /** 'failing': its workers keep dying before they finish anything (docs/guarantees.md). */
+  status: 'active' | 'paused' | 'draining' | 'stopped' | 'failing';
   workerCount: number;
   concurrency: number;
   queueDepth: number;

@@ -88,8 +88,20 @@ function isTransferring(value: unknown): value is Transferring {
   return typeof value === 'object' && value !== null && (value as Partial<Record<symbol, unknown>>)[TRANSFER] === true;
 }
 
-/** Flattens anything thrown into the protocol's error shape (plain strings only). */
+/**
+ * Flattens anything thrown into the protocol's error shape (plain strings only). Never
+ * throws: an error whose fields cannot be read (throwing getters, a Proxy) becomes a plain
+ * handler error with a generic message.
+ */
 export function toErrorPayload(error: unknown): ErrorPayload {
+  try {
+    return readErrorPayload(error);
+  } catch {
+    return { name: 'Error', message: 'the handler failed with a value that could not be described (reading it threw)' };
+  }
+}
+
+function readErrorPayload(error: unknown): ErrorPayload {
   if (typeof error === 'object' && error !== null) {
     const fields = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
     const payload: ErrorPayload = {
@@ -108,6 +120,14 @@ export function toErrorPayload(error: unknown): ErrorPayload {
  * "an object whose .data.fn is a function". Looks only at plain containers, and not for long.
  */
 function describeUncloneable(value: unknown): string {
+  try {
+    return findUncloneable(value);
+  } catch {
+    return 'a value that could not be inspected (reading it threw)';
+  }
+}
+
+function findUncloneable(value: unknown): string {
   const top = describe(value);
   if (typeof value !== 'object' || value === null) return top;
   const seen = new Set<object>();
@@ -147,6 +167,8 @@ interface Pending {
   /** For the message when the result cannot be cloned. */
   action: string;
   transfer: Transferable[];
+  /** Its place in the running record, left once the result is posted (-1: none). */
+  place: number;
 }
 
 interface Queued {
@@ -155,6 +177,12 @@ interface Queued {
 }
 
 const taskKey = (id: number, attempt: number): string => `${id}:${attempt}`;
+
+/** No progress value is held back for the next flush. */
+const NOTHING_HELD = Symbol('nothing held');
+
+/** Progress reports of one attempt posted at once per flush period before they are coalesced. */
+const PROGRESS_BURST = 16;
 
 /** A running attempt, as runWorker keeps it. */
 interface RunningAttempt {
@@ -204,33 +232,66 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
   const failure = (id: number, attempt: number, error: ErrorPayload): ResultMessage => ({ id, attempt, ok: false, error });
 
   const flush = (): void => {
+    postProgress();
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
     // A buffer listed by two results would make the whole post fail, so list it once.
     const transferList = [...new Set(batch.flatMap((p) => p.transfer))];
+    let sent = false;
     try {
       port.post({ type: 'done', results: batch.map((p) => p.result) }, transferList);
-      return;
+      sent = true;
     } catch {
-      // Some result could not be cloned (or transferred). Nothing was sent or detached, so
-      // send them one by one and fail only the bad ones.
+      // Some result could not be cloned (or transferred), or a getter threw while it was
+      // read. Nothing was sent or detached, so send them one by one and fail only the bad ones.
     }
-    for (const item of batch) {
+    if (!sent) for (const item of batch) postAlone(item);
+    // Only now have these results left: until here the record blames them if we die.
+    for (const item of batch) record?.leave(item.place);
+  };
+
+  /** Posts one result, or, if it cannot be sent, a handler failure saying why. */
+  const postAlone = (item: Pending): void => {
+    try {
+      port.post({ type: 'done', results: [item.result] }, item.transfer);
+      return;
+    } catch (error) {
+      let detail = '';
       try {
-        port.post({ type: 'done', results: [item.result] }, item.transfer);
-      } catch (error) {
-        const detail = error instanceof Error && error.message ? ` (${error.message})` : '';
-        port.post({
-          type: 'done',
-          results: [
-            failure(item.result.id, item.result.attempt, {
-              name: 'DataCloneError',
-              message: `Expected a structured-cloneable result from ${item.action} but received ${describeUncloneable(item.result.value)}${detail}`,
-              code: 'E_HANDLER',
-            }),
-          ],
-        });
+        detail = error instanceof Error && error.message ? ` (${error.message})` : '';
+      } catch {
+        // An error whose message cannot be read adds nothing.
+      }
+      port.post({
+        type: 'done',
+        results: [
+          failure(item.result.id, item.result.attempt, {
+            name: 'DataCloneError',
+            message: `Expected a structured-cloneable result from ${item.action} but received ${describeUncloneable(item.result.value)}${detail}`,
+            code: 'E_HANDLER',
+          }),
+        ],
+      });
+    }
+  };
+
+  /**
+   * Progress of each attempt since the last flush: how many reports went out at once, and
+   * the latest one held back. A handler that reports progress in a tight loop sends at most
+   * PROGRESS_BURST messages and then one per flush, the latest value, not one per call.
+   */
+  const progressDue = new Map<string, { id: number; attempt: number; sent: number; value: unknown }>();
+  const postProgress = (): void => {
+    if (progressDue.size === 0) return;
+    const due = [...progressDue.values()];
+    progressDue.clear();
+    for (const { id, attempt, value } of due) {
+      if (value === NOTHING_HELD) continue;
+      try {
+        port.post({ type: 'progress', id, attempt, value });
+      } catch {
+        // Checked when it was reported (see ctx.progress); a value changed since is dropped.
       }
     }
   };
@@ -238,6 +299,10 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
   const push = (item: Pending): void => {
     if (pending.length === 0) pendingSince = now();
     pending.push(item);
+    scheduleFlush();
+  };
+
+  const scheduleFlush = (): void => {
     if (!flushScheduled) {
       flushScheduled = true;
       // Everything that finishes before this runs shares one 'done'. shouldFlushBefore()
@@ -251,17 +316,26 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
 
   const finish = (task: TaskMessage, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, ms: number): void => {
     const key = taskKey(task.id, task.attempt);
-    record?.leave(running.get(key)?.place ?? -1);
+    // The place stays taken until the result is posted (see flush).
+    const place = running.get(key)?.place ?? -1;
+    record?.finished(place);
     running.delete(key);
+    let unwrapped: { value: unknown; transfer: Transferable[] } | undefined;
     if (outcome.ok) {
-      const wrapped = isTransferring(outcome.value);
-      const value = wrapped ? (outcome.value as Transferring).value : outcome.value;
-      const transferList = wrapped ? (outcome.value as Transferring).transfer : [];
-      push({ result: { id: task.id, attempt: task.attempt, ok: true, value, ms }, action: task.action, transfer: transferList });
+      try {
+        const wrapped = isTransferring(outcome.value);
+        unwrapped = wrapped ? { value: (outcome.value as Transferring).value, transfer: [...(outcome.value as Transferring).transfer] } : { value: outcome.value, transfer: [] };
+      } catch (error) {
+        // A returned Proxy whose traps throw: a failure of the handler, not of this worker.
+        outcome = { ok: false, error };
+      }
+    }
+    if (unwrapped !== undefined) {
+      push({ result: { id: task.id, attempt: task.attempt, ok: true, value: unwrapped.value, ms }, action: task.action, transfer: unwrapped.transfer, place });
     } else {
-      const result = failure(task.id, task.attempt, toErrorPayload(outcome.error));
+      const result = failure(task.id, task.attempt, toErrorPayload((outcome as { error: unknown }).error));
       result.ms = ms;
-      push({ result, action: task.action, transfer: [] });
+      push({ result, action: task.action, transfer: [], place });
     }
     pump();
   };
@@ -278,10 +352,17 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
         }),
         action: task.action,
         transfer: [],
+        place: -1,
       });
       return;
     }
-    const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, place: record?.enter(task.id, task.attempt) ?? -1 };
+    let place = record?.enter(task.id, task.attempt) ?? -1;
+    if (record !== undefined && place < 0) {
+      // Every place holds a result not yet sent: send them, which frees their places.
+      flush();
+      place = record.enter(task.id, task.attempt);
+    }
+    const attempt: RunningAttempt = { controller: undefined, abortReason: undefined, place };
     running.set(taskKey(task.id, task.attempt), attempt);
     let settled = false;
     let startedAt = 0;
@@ -305,11 +386,25 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
       progress: (value: unknown) => {
         // After the result, progress has no listener left; dropping it is not an error.
         if (settled) return;
+        const key = taskKey(task.id, task.attempt);
+        let due = progressDue.get(key);
+        if (due === undefined) {
+          due = { id: task.id, attempt: task.attempt, sent: 0, value: NOTHING_HELD };
+          progressDue.set(key, due);
+          scheduleFlush();
+        }
+        if (due.sent >= PROGRESS_BURST) {
+          // Enough went out in this flush period: the latest value waits for the flush.
+          due.value = value;
+          return;
+        }
+        // Reports within the burst go at once, so a clone failure reaches the caller.
         try {
           port.post({ type: 'progress', id: task.id, attempt: task.attempt, value });
         } catch (error) {
           throw new ThreadbankError('E_HANDLER', `Expected a structured-cloneable progress value from ${task.action} but received ${describeUncloneable(value)}`, { cause: error });
         }
+        due.sent++;
       },
     };
     startedAt = now();
@@ -324,7 +419,15 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     }
     const syncMs = now() - startedAt;
     syncCostMs.set(task.action, syncMs);
-    if (typeof returned === 'object' && returned !== null && typeof (returned as PromiseLike<unknown>).then === 'function') {
+    let thenable: boolean;
+    try {
+      thenable = typeof returned === 'object' && returned !== null && typeof (returned as PromiseLike<unknown>).then === 'function';
+    } catch (error) {
+      // A returned Proxy (or a getter on .then) that throws: the handler's failure.
+      settle({ ok: false, error }, syncMs);
+      return;
+    }
+    if (thenable) {
       // Promise.resolve adopts foreign thenables safely (a throwing .then becomes a rejection).
       Promise.resolve(returned).then(
         (value) => settle({ ok: true, value }),
@@ -385,6 +488,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
         result: failure(id, attempt, { name: 'AbortError', message: `Request ${id} was cancelled before it started`, code: 'E_CANCELLED' }),
         action: waiting.task.action,
         transfer: [],
+        place: -1,
       });
     }
     // Otherwise it already finished (its result is sent or about to be): nothing to do.

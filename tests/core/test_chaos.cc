@@ -977,17 +977,18 @@ TEST_CASE("chaos: submitters, a canceller and knob turns over native threads set
 
 TEST_CASE("a request requeued by a lost worker gets its full timeout on the next worker",
           "[chaos][lifecycle]") {
-  // Timeouts count from assignment (docs/scheduling.md). worker_lost() puts an attempt the
-  // dead worker never ran back in the queue without using it up, so the reassignment
-  // carries the same attempt number; the first assignment's timeout timer, still armed
-  // for that number, must not fire against the second (the chaos run above caught it
-  // timing requests out early).
+  // Timeouts count from the attempt's start (docs/scheduling.md). worker_lost() puts an
+  // attempt the dead worker never ran back in the queue without using it up, so the
+  // reassignment carries the same attempt number; the first start's timeout timer, still
+  // armed for that number, must not fire against the second (the chaos run above caught
+  // it timing requests out early).
   ScriptHarness h;
   BankOptions options;
   options.workers = 2;
   std::uint32_t bank = h.bank("b", {action("t", false, 50)}, options);
   RequestId id = h.submit("t");
   Dispatch first = h.take();
+  h.start(first);  // as the host infers from order; the worker had not begun it
   h.advance_ms(40);
   std::vector<AttemptRef> running;  // the worker died before it began the attempt
   h.engine->worker_lost(bank, first.worker, ErrorCode::WORKER_CRASHED, "gone", &running);
@@ -995,14 +996,15 @@ TEST_CASE("a request requeued by a lost worker gets its full timeout on the next
   REQUIRE(again.request == id);
   REQUIRE(again.attempt == first.attempt);
   REQUIRE(again.worker != first.worker);
+  h.start(again);
   const std::int64_t reassigned = h.clock->now_ns();
-  CHECK(h.info(id).at_ns[at(RequestStatus::ASSIGNED)] == reassigned);
+  CHECK(h.info(id).at_ns[at(RequestStatus::PROCESSING)] == reassigned);
 
-  h.advance_ms(10);  // 50 ms after the first assignment, 10 ms after the second
-  CHECK(h.status(id) == RequestStatus::ASSIGNED);
+  h.advance_ms(10);  // 50 ms after the first start, 10 ms after the second
+  CHECK(h.status(id) == RequestStatus::PROCESSING);
   CHECK(h.aborts.empty());
   h.advance_ns(40 * NS_PER_MS - 1);
-  CHECK(h.status(id) == RequestStatus::ASSIGNED);
+  CHECK(h.status(id) == RequestStatus::PROCESSING);
   h.advance_ns(1);
   CHECK(h.status(id) == RequestStatus::TIMED_OUT);
   CHECK(h.info(id).at_ns[at(RequestStatus::TIMED_OUT)] == reassigned + 50 * NS_PER_MS);
@@ -1018,6 +1020,7 @@ TEST_CASE("a timeout that ends a request with history_limit 0 reads no freed rec
   ScriptHarness h(config);
   h.bank("b", {action("t", false, 10)});
   RequestId id = h.submit("t");
+  h.start(h.take());
   h.advance_ms(10);
   CHECK(h.settlement(id).error == ErrorCode::TIMEOUT);
   CHECK_FALSE(h.engine->request(id).has_value());

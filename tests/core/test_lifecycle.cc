@@ -83,6 +83,7 @@ TEST_CASE("every transition records its time", "[lifecycle][timestamps]") {
     SubmitSpec timed = task_spec("t");
     timed.timeout_ms = 20;
     RequestId timed_out = h.submit(timed);
+    h.start(h.take());
     h.advance_ms(20);
     CHECK(h.info(timed_out).at_ns[at(RequestStatus::TIMED_OUT)] == h.clock->now_ns());
     CHECK(h.info(timed_out).finished_ns == h.clock->now_ns());
@@ -289,17 +290,23 @@ TEST_CASE("a request waiting for its retry frees the worker and rejoins its leve
 
 // --- timeouts --------------------------------------------------------------------------
 
-TEST_CASE("timeouts count from assignment, not from submission", "[lifecycle][timeout]") {
+TEST_CASE("timeouts count from the attempt's start, not from submission or assignment",
+          "[lifecycle][timeout]") {
   ScriptHarness h;
   h.bank("b", {action("t", false, 50)});
   RequestId first = h.submit("t");
   RequestId second = h.submit("t");
   Dispatch d1 = h.take();
+  h.start(d1);
   h.advance_ms(40);
   h.finish(d1);  // second waited 40 ms in the queue and is assigned now
   CHECK(h.status(first) == RequestStatus::COMPLETED);
-  h.advance_ns(50 * NS_PER_MS - 1);
+  Dispatch d2 = h.take();
+  h.advance_ms(30);  // assigned, not begun: no timeout runs
   CHECK(h.status(second) == RequestStatus::ASSIGNED);
+  h.start(d2);
+  h.advance_ns(50 * NS_PER_MS - 1);
+  CHECK(h.status(second) == RequestStatus::PROCESSING);
   h.advance_ns(1);
   CHECK(h.status(second) == RequestStatus::TIMED_OUT);
 }
@@ -328,13 +335,14 @@ TEST_CASE("timeout resolution: request, then action, then manifest default, else
   spec.timeout_ms = c.request_timeout_ms;
   RequestId id = h.submit(spec);
   REQUIRE(h.status(id) == RequestStatus::ASSIGNED);
+  h.start(h.take());
   if (c.expected_ms == 0) {
     h.advance_ms(24 * 3600 * 1000);
-    CHECK(h.status(id) == RequestStatus::ASSIGNED);
+    CHECK(h.status(id) == RequestStatus::PROCESSING);
     CHECK(h.engine->next_deadline_ns() == -1);
   } else {
     h.advance_ns(c.expected_ms * NS_PER_MS - 1);
-    CHECK(h.status(id) == RequestStatus::ASSIGNED);
+    CHECK(h.status(id) == RequestStatus::PROCESSING);
     h.advance_ns(1);
     CHECK(h.status(id) == RequestStatus::TIMED_OUT);
   }
@@ -351,7 +359,6 @@ TEST_CASE("no timeout anywhere means none", "[lifecycle][timeout]") {
 
 TEST_CASE("a timeout ends TIMED_OUT with E_TIMEOUT and asks the binding to replace the worker",
           "[lifecycle][timeout]") {
-  bool started = GENERATE(false, true);
   ScriptHarness h;
   BankOptions options;
   options.workers = 2;
@@ -363,7 +370,7 @@ TEST_CASE("a timeout ends TIMED_OUT with E_TIMEOUT and asks the binding to repla
   Dispatch d = h.take();
   d = h.take();
   REQUIRE(d.request == id);
-  if (started) h.start(d);
+  h.start(d);
   h.advance_ms(30);
   CHECK(h.status(id) == RequestStatus::TIMED_OUT);
   Settlement s = h.settlement(id);
@@ -441,6 +448,7 @@ TEST_CASE("a timed-out retryable request is retried with a fresh timeout", "[lif
   h.bank("b", {action("t", true, 10)}, options);
   RequestId id = h.submit("t");
   Dispatch first = h.take();
+  h.start(first);
   h.advance_ms(10);
   CHECK(h.status(id) == RequestStatus::PENDING);
   CHECK(h.settle_count(id) == 0);
@@ -448,8 +456,9 @@ TEST_CASE("a timed-out retryable request is retried with a fresh timeout", "[lif
   Dispatch retry = h.take();
   CHECK(retry.attempt == 2);
   CHECK(retry.worker != first.worker);  // the first worker still runs the abandoned attempt
+  h.start(retry);
   h.advance_ns(10 * NS_PER_MS - 1);
-  CHECK(h.status(id) == RequestStatus::ASSIGNED);
+  CHECK(h.status(id) == RequestStatus::PROCESSING);
   h.finish(retry, Outcome::ok(nullptr));
   CHECK(h.status(id) == RequestStatus::COMPLETED);
   // The first attempt's late result changes nothing.
@@ -1001,6 +1010,7 @@ TEST_CASE("a result that arrives past the deadline is a timeout even before the 
   h.bank("b", {action("t", false, 10)});
   RequestId id = h.submit("t");
   Dispatch d = h.take();
+  h.start(d);
   h.clock->advance_ns(10 * NS_PER_MS);  // no tick(): the timer has not fired
   h.finish(d, Outcome::ok(nlohmann::json(1)));
   CHECK(h.status(id) == RequestStatus::TIMED_OUT);
@@ -1027,6 +1037,7 @@ TEST_CASE("complete_many applies a worker's batch of results in order and refill
   Dispatch third = h.take();
   // The third attempt ran past its deadline; a report for an attempt the worker no longer
   // holds (the first, reported twice) is ignored, not applied twice.
+  h.start(third);
   h.clock->advance_ns(10 * NS_PER_MS);
   std::vector<Completion> results;
   results.push_back({first.request, first.attempt, Outcome::ok(nlohmann::json(1))});

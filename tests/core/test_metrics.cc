@@ -81,8 +81,10 @@ TEST_CASE("counters add up: total = finished in every status + pending + in flig
   h.engine->resume_bank("b");
   // 1 timed out
   h.submit("slow");
+  Dispatch slow = h.take();
+  h.start(slow);
   h.advance_ms(50);
-  h.finish(h.take());  // the late result is ignored
+  h.finish(slow);  // the late result is ignored
   // live: 2 in flight and 2 pending
   h.submit("t");
   h.submit("t");

@@ -112,8 +112,9 @@ TEST_CASE("attempts that time out close an auto bank's window", "[prefetch][engi
   auto_bank(h, 200, options);
   for (int i = 0; i < 10; ++i) h.run_next(2 * US);
   REQUIRE(h.engine->worker_status()[0].capacity == 1 + MAX_PREFETCH);
-  // The handler hangs: what the worker holds times out, and the window closes, so what
+  // The handler hangs: the attempt it began times out, and the window closes, so what
   // follows is not queued 64 deep behind the next hung attempt.
+  h.start(h.take());
   h.advance_ms(60);
   CHECK(h.engine->worker_status()[0].capacity == 1);
 }
@@ -129,6 +130,8 @@ TEST_CASE("a worker running several attempts at once gets a window per attempt i
     Dispatch d = h.take();
     Outcome outcome = Outcome::ok(nullptr);
     outcome.run_ns = 2'000 * US;
+    // A reported run time counts only if it fits in the time since the hand-over.
+    h.clock->advance_ns(2'000 * US);
     h.finish(d, std::move(outcome));
   }
   CHECK(h.engine->worker_status()[0].capacity == 4 + 8);

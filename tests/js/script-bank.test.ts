@@ -47,6 +47,26 @@ describe.each(backends)('script banks on worker threads ($name)', (backend) => {
     expect(seen).toMatchObject({ attempt: 1, action: 'whoami' });
   });
 
+  it('posts each request with only its own transfer list when one of a batch cannot be sent', async () => {
+    manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
+    // A detached buffer cannot be cloned: the batch falls back to posting one by one.
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    const buffers = [1, 2, 3].map((n) => new Float64Array([n]).buffer);
+    const [first, bad, ...rest] = await Promise.allSettled([
+      manager.submitRequest('double', { buffer: buffers[0] }, { transfer: [buffers[0]!] }),
+      manager.submitRequest('double', { buffer: detached }),
+      manager.submitRequest('double', { buffer: buffers[1] }, { transfer: [buffers[1]!] }),
+      manager.submitRequest('double', { buffer: buffers[2] }, { transfer: [buffers[2]!] }),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'E_INVALID_PARAMS' } });
+    for (const [i, outcome] of [first, ...rest].entries()) {
+      expect(outcome.status).toBe('fulfilled');
+      const { buffer } = (outcome as PromiseFulfilledResult<{ buffer: ArrayBuffer }>).value;
+      expect([...new Float64Array(buffer)]).toEqual([(i + 1) * 2]);
+    }
+  });
+
   it('transfers buffers both ways instead of copying them', async () => {
     manager = await backend.createWorkerManager({ banks: [{ bankId: 'math', script: math }] });
     const buffer = new Float64Array([1, 2, 3]).buffer;

@@ -40,6 +40,13 @@ struct EngineConfig {
   std::int64_t retry_max_ms = 10'000;
   std::int64_t aging_step_ms = 1'000;   ///< waiting this long adds one priority level; 0 = off
   std::size_t max_payload_bytes = 0;    ///< 0 = unlimited (checked on the size callers report)
+  /// A bank whose workers die this many times in a row without finishing an attempt is
+  /// FAILING: its queued requests fail with WORKER_CRASHED rather than wait for ever.
+  int max_consecutive_deaths = 5;
+  /// Replacing a dead worker backs off: the first replacement after a finished attempt is
+  /// immediate, the next waits restart_base_ms, then twice as long each time, capped.
+  std::int64_t restart_base_ms = 100;
+  std::int64_t restart_max_ms = 10'000;
   std::uint32_t event_mask = 0;         ///< events to collect (event_bit); none by default
   std::shared_ptr<Clock> clock;         ///< null = SteadyClock
   /// Start a thread that fires timeouts and retries on time. Off for manual clocks (time
@@ -177,12 +184,13 @@ class Engine {
   /// @brief As started() for each, under one lock.
   void started_many(const std::vector<AttemptRef>& attempts);
   /// @brief An attempt ended. Always frees the worker's slot; the outcome is applied
-  /// only if this attempt is still the request's current one.
-  void complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,
+  /// only if this attempt is still the request's current one. Returns whether it was
+  /// (a worker that does not hold the attempt, or a late report, changes nothing).
+  bool complete(RequestId id, std::uint8_t attempt, std::uint32_t bank, std::int32_t worker,
                 Outcome outcome);
   /// @brief Several attempts of one worker ended (a script worker's batch of results): as
   /// complete() for each in order, under one lock, with the freed slots refilled once after
-  /// the last. Moves the outcomes out of `results`.
+  /// the last. Moves the outcomes out of `results` and sets each one's `accepted`.
   void complete_many(std::uint32_t bank, std::int32_t worker, std::vector<Completion>& results);
   /// @brief A worker died (crash, terminated after a timeout). The attempts it was
   /// running fail with `reason` (and may be retried); the others it held go back to the
@@ -194,7 +202,11 @@ class Engine {
   /// if reported started: they finished with their result unsent, or never began. Without
   /// it (nullptr) the started attempts are blamed, or the oldest held one when none is known
   /// to have started (workers run what they hold in order).
-  void worker_lost(std::uint32_t bank, std::int32_t worker, ErrorCode reason,
+  ///
+  /// A death with `reason` WORKER_CRASHED counts toward the bank's consecutive deaths (a
+  /// worker the host stopped, after a timeout or an ignored cancel, does not). Returns how
+  /// long the host should wait before starting the replacement (ms): the restart backoff.
+  std::int64_t worker_lost(std::uint32_t bank, std::int32_t worker, ErrorCode reason,
                    const std::string& message,
                    const std::vector<AttemptRef>* running = nullptr);
   void worker_replaced(std::uint32_t bank, std::int32_t worker);

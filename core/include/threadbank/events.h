@@ -36,6 +36,7 @@ inline constexpr std::uint32_t ALL_EVENTS = (1u << EVENT_TYPE_COUNT) - 1;
 
 /// @brief What a worker-status event reports.
 enum class WorkerState : std::uint8_t { IDLE = 0, BUSY, LOST, REPLACED };
+constexpr int WORKER_STATE_COUNT = 4;
 const char* worker_state_name(WorkerState state) noexcept;
 
 /// @brief One event. Plain data so a batch is a flat vector.

@@ -49,8 +49,11 @@ struct Outcome {
 /// @brief One attempt's end, for Engine::complete_many.
 struct Completion {
   RequestId request = NO_REQUEST;
-  std::uint8_t attempt = 0;
+  std::uint8_t attempt = 0;  ///< 0 never matches an attempt (attempts count from 1)
   Outcome outcome;
+  /// Set by Engine::complete_many: the worker held this attempt and it was the request's
+  /// current one, so its outcome (and a script result's value) is the request's.
+  bool accepted = false;
 };
 
 /// @brief Runs dispatched attempts. Called outside the engine's lock; must not block.

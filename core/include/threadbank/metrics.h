@@ -14,7 +14,11 @@
 namespace threadbank {
 
 enum class BankKind : std::uint8_t { NATIVE = 0, SCRIPT };
-enum class BankStatus : std::uint8_t { ACTIVE = 0, PAUSED, DRAINING, STOPPED };
+/// FAILING: its workers keep dying before they finish anything (see
+/// EngineConfig::max_consecutive_deaths); it still takes work, and is ACTIVE again once a
+/// worker finishes an attempt.
+enum class BankStatus : std::uint8_t { ACTIVE = 0, PAUSED, DRAINING, STOPPED, FAILING };
+constexpr int BANK_STATUS_COUNT = 5;
 const char* bank_kind_name(BankKind kind) noexcept;        ///< "native", "script"
 const char* bank_status_name(BankStatus status) noexcept;  ///< "active", ...
 

@@ -1,6 +1,6 @@
 /** Script workers as Web Workers. */
 import { invalidArgument, ThreadbankError } from '../errors.js';
-import type { HostMessage, WorkerMessage } from '../protocol.js';
+import { decodeWorkerMessage, type HostMessage } from '../protocol.js';
 import type { ScriptHost, ScriptWorkerHandle, SpawnOptions } from '../script-host.js';
 import type { WorkerScript } from '../types.js';
 
@@ -59,8 +59,15 @@ export const browserScriptHost: ScriptHost = (script: WorkerScript, options: Spa
     else options.onExit(error);
   };
   const scriptUrl = typeof script === 'function' ? undefined : String(script);
-  worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
-    const message = event.data;
+  worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (dead) return;
+    const decoded = decodeWorkerMessage(event.data);
+    if ('problem' in decoded) {
+      // A worker's messages are data: one of the wrong shape ends that worker, not the page.
+      died(new Error(`the worker sent a malformed message (${decoded.problem}); it was stopped`));
+      return;
+    }
+    const { message } = decoded;
     if (message.type === 'ready') settleReady?.(undefined, message.actions);
     else options.onMessage(message);
   });

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 import { describe, ThreadbankError } from '../errors.js';
-import type { HostMessage, WorkerMessage } from '../protocol.js';
+import { decodeWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol.js';
 
 /** How long a worker may take to call defineWorker() unless told otherwise. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -126,8 +126,16 @@ export function spawnScriptWorker(script: string | URL, options: ScriptWorkerOpt
     options.onExit(error);
   }
 
-  worker.on('message', (message: WorkerMessage) => {
+  worker.on('message', (raw: unknown) => {
     if (state !== 'running') return;
+    const decoded = decodeWorkerMessage(raw);
+    if ('problem' in decoded) {
+      // A worker's messages are data: one of the wrong shape ends that worker, not the host.
+      ended(new ThreadbankError('E_WORKER_CRASHED', `${label} sent a malformed message (${decoded.problem}); the worker was stopped`));
+      void worker.terminate();
+      return;
+    }
+    const { message } = decoded;
     if (message.type === 'ready') {
       if (isReady) return;
       isReady = true;

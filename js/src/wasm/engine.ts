@@ -2,8 +2,11 @@
  * The wasm module as a CoreModule: the same NativeEngine surface the manager uses with the
  * Node addon. Arguments cross as numbers and JSON text; errors come back through error().
  */
-import { COMPLETE_NUMBERS, type BankInput, type CoreModule, type EngineConfigInput, type NativeEngine, type OutboxBatch } from '../binding.js';
+import { COMPLETE_ACCEPTED, COMPLETE_NUMBERS, type BankInput, type CoreModule, type EngineConfigInput, type NativeEngine, type OutboxBatch } from '../binding.js';
 import { PARAMS_SEPARATOR, SUBMIT_NUMBERS } from '../submit-batch.js';
+
+/** '1', as completeMany marks an accepted result. */
+const ONE = 0x31;
 
 /** What the embind table in wasm/binding.cc exposes. */
 export interface WasmModule {
@@ -34,11 +37,16 @@ interface WasmEngineHandle {
   submitErrors(): string;
   /** (id, attempt) per attempt that started. */
   startedMany(numbers: Float64Array): void;
-  complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string, runMs: number): void;
-  /** (id, attempt, code, runMs) per result; `messages` one segment per result, or '' when none failed. */
-  completeMany(bank: number, worker: number, numbers: Float64Array, messages: string): void;
+  /** Returns whether the core accepted the result as the request's outcome. */
+  complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string, runMs: number): boolean;
+  /**
+   * COMPLETE_NUMBERS numbers per result; `messages` one segment per result, or '' when none
+   * failed. Returns one character per result, '1' where the core accepted it.
+   */
+  completeMany(bank: number, worker: number, numbers: Float64Array, messages: string): string;
   /** `running`: JSON [[id, attempt], ...], or '' when not known. */
-  workerLost(bank: number, worker: number, code: number, message: string, running: string): void;
+  /** Returns the wait before the replacement starts (ms). */
+  workerLost(bank: number, worker: number, code: number, message: string, running: string): number;
   workerReplaced(bank: number, worker: number): void;
   workerStarted(bank: number, worker: number): void;
   bankCommand(bank: string, command: string): void;
@@ -252,22 +260,25 @@ export function wasmCore(module: WasmModule): CoreModule {
         this.call(() => {
           for (let i = 0; i * COMPLETE_NUMBERS < numbers.length; i++) {
             const at = i * COMPLETE_NUMBERS;
-            this.handle.complete(numbers[at]!, numbers[at + 1]!, bank, worker, numbers[at + 2]!, messages[i] ?? '', numbers[at + 3]!);
+            const accepted = this.handle.complete(numbers[at]!, numbers[at + 1]!, bank, worker, numbers[at + 2]!, messages[i] ?? '', numbers[at + 3]!);
+            numbers[at + COMPLETE_ACCEPTED] = accepted ? 1 : 0;
           }
         });
       } else {
         const count = numbers.length / COMPLETE_NUMBERS;
         const text = messages ? Array.from({ length: count }, (_, i) => messages[i] ?? '').join(PARAMS_SEPARATOR) : '';
-        this.call(() => this.handle.completeMany(bank, worker, numbers, text));
+        const accepted = this.call(() => this.handle.completeMany(bank, worker, numbers, text));
+        for (let i = 0; i < count; i++) numbers[i * COMPLETE_NUMBERS + COMPLETE_ACCEPTED] = accepted.charCodeAt(i) === ONE ? 1 : 0;
       }
       if (started) this.call(() => this.handle.startedMany(started));
       this.afterWork();
       return this.drain();
     }
-    workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): void {
+    workerLost(bank: number, worker: number, code: number, message: string, runningIds?: number[], runningAttempts?: number[]): number {
       const running = runningIds && runningAttempts ? JSON.stringify(runningIds.map((id, i) => [id, runningAttempts[i]])) : '';
-      this.call(() => this.handle.workerLost(bank, worker, code, message, running));
+      const delayMs = this.call(() => this.handle.workerLost(bank, worker, code, message, running));
       this.afterWork();
+      return delayMs;
     }
     workerReplaced(bank: number, worker: number): void {
       this.call(() => this.handle.workerReplaced(bank, worker));
