@@ -6,7 +6,7 @@
 // files go out with that Content-Type (servers that do not know application/wasm).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, resolve, sep } from 'node:path';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -20,11 +20,25 @@ const TYPES = {
 
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 
-export function serve(root, { isolated, strictCsp = false, wasmType = TYPES['.wasm'], port = 0 } = {}) {
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root)) {
+/**
+ * The server, not yet listening. Every request is answered: a path that does not decode
+ * (a malformed escape) gets 400, one that resolves outside `root` (`/..%2fsibling`, whose
+ * %2f the URL parser leaves alone) 403, an unreadable file 404 or a closed connection.
+ */
+export function createStaticServer(root, { isolated, strictCsp = false, wasmType = TYPES['.wasm'] } = {}) {
+  const base = resolve(root);
+  return createServer((request, response) => {
+    let path;
+    try {
+      path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    } catch {
+      // URIError from a bad escape, TypeError from a request target that is no URL.
+      response.writeHead(400).end('bad request');
+      return;
+    }
+    const file = resolve(base, `.${path.endsWith('/') ? `${path}index.html` : path}`);
+    // With the separator: a bare prefix check lets /root-sibling pass as inside /root.
+    if (file !== base && !file.startsWith(base + sep)) {
       response.writeHead(403).end();
       return;
     }
@@ -45,7 +59,15 @@ export function serve(root, { isolated, strictCsp = false, wasmType = TYPES['.wa
     }
     if (strictCsp) headers['Content-Security-Policy'] = STRICT_CSP;
     response.writeHead(200, headers);
-    createReadStream(file).pipe(response);
+    // A file gone or unreadable after the stat: the headers are out, so close the connection.
+    createReadStream(file)
+      .on('error', () => response.destroy())
+      .pipe(response);
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/** createStaticServer listening on 127.0.0.1 (`port` 0: a free one); resolves to the server. */
+export function serve(root, { port = 0, ...options } = {}) {
+  const server = createStaticServer(root, options);
+  return new Promise((listening) => server.listen(port, '127.0.0.1', () => listening(server)));
 }

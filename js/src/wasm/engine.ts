@@ -104,8 +104,12 @@ export function wasmCore(module: WasmModule): CoreModule {
     private timerAt = Infinity;
     private nativeScheduled = false;
     private notifyScheduled = false;
-    private referenced = false;
-    /** While requests are pending, something must keep Node's loop alive: this does. */
+    /**
+     * While requests are pending, something must keep Node's loop alive: this does, on both
+     * builds. Nothing else can be relied on: script workers are unref'd once ready, the
+     * pthreads are unref'd, and without threads the deadline timer exists only while the
+     * core has a deadline (none while a script request without timeout runs).
+     */
     private keepAlive: ReturnType<typeof setInterval> | undefined;
     private closed = false;
 
@@ -171,7 +175,8 @@ export function wasmCore(module: WasmModule): CoreModule {
         this.handle.tick();
         this.afterWork();
       }, Math.max(0, next - this.handle.nowMs()));
-      if (!this.referenced) (this.timer as { unref?: () => void }).unref?.();
+      // A wake-up, never a keep-alive (that is keepAlive's job).
+      (this.timer as { unref?: () => void }).unref?.();
     }
 
     registerBank(bank: BankInput): number {
@@ -341,17 +346,13 @@ export function wasmCore(module: WasmModule): CoreModule {
     wakeNative(): void {
       if (threaded) this.call(() => this.handle.wakeNative());
     }
-    // In Node, a pending timer keeps the process alive only while requests are pending.
+    // In Node, the process stays alive exactly while requests are pending.
     ref(): void {
-      this.referenced = true;
-      (this.timer as { ref?: () => void } | undefined)?.ref?.();
-      if (threaded && this.keepAlive === undefined && typeof (globalThis as { process?: unknown }).process !== 'undefined') {
+      if (this.keepAlive === undefined && typeof (globalThis as { process?: unknown }).process !== 'undefined') {
         this.keepAlive = setInterval(() => undefined, 1 << 30);
       }
     }
     unref(): void {
-      this.referenced = false;
-      (this.timer as { unref?: () => void } | undefined)?.unref?.();
       if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
       this.keepAlive = undefined;
       module.threadbankUnrefWorkers?.();
