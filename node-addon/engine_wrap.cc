@@ -160,7 +160,7 @@ Napi::Value EngineWrap::register_task(const Napi::CallbackInfo& info) {
 }
 
 // submitMany(tasks[], paramsText, paramsValues[] | undefined, numbers, clients[] | undefined,
-//            banks[] | undefined, ids, stopAtFull)
+//            banks[] | undefined, ids, waitForRoom)
 // Several submits in one crossing and one lock (per slice); see js/src/submit-batch.ts.
 // `numbers` (Float64Array) holds, per submit, the task's index (taskIndex(), or -1 to read
 // its name from `tasks`), priority, timeoutMs, retries and payloadBytes. Params are the
@@ -168,7 +168,7 @@ Napi::Value EngineWrap::register_task(const Napi::CallbackInfo& info) {
 // raw), or when that is empty its entry of `paramsValues`, or none. The id of each accepted
 // submit is written to `ids` (Float64Array), 0 for a refused one. Returns null when all
 // were accepted, else an array holding the error of each refused one at its index.
-// stopAtFull: see Engine::submit_many.
+// waitForRoom: see SubmitSpec::wait_for_room.
 Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -180,7 +180,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
     std::optional<Napi::Array> clients = info[4].IsArray() ? std::optional(info[4].As<Napi::Array>()) : std::nullopt;
     std::optional<Napi::Array> banks = info[5].IsArray() ? std::optional(info[5].As<Napi::Array>()) : std::nullopt;
     auto ids = info[6].As<Napi::Float64Array>();
-    const bool stop_at_full = info[7].ToBoolean().Value();
+    const bool wait_for_room = info[7].ToBoolean().Value();
     const std::uint32_t count = tasks.Length();
     if (numbers.ElementLength() < std::size_t{count} * views::SUBMIT_NUMBERS || ids.ElementLength() < count) {
       throw Error(ErrorCode::INVALID_ARGUMENT, "expected room for " + std::to_string(count) + " submits in numbers and ids");
@@ -229,7 +229,7 @@ Napi::Value EngineWrap::submit_many(const Napi::CallbackInfo& info) {
       at.push_back(i);
     }
     std::vector<Admission>& admitted = admitted_;
-    engine(env).submit_many(specs, admitted, stop_at_full);
+    engine(env).submit_many(specs, admitted, wait_for_room);
     for (std::size_t k = 0; k < admitted.size(); ++k) {
       const Admission& a = admitted[k];
       if (a.error == ErrorCode::OK) {

@@ -98,9 +98,11 @@ class WasmEngine {
   }
 
   double submit(const std::string& task, const std::string& params_text, int priority, double timeout_ms,
-                int retries, const std::string& client, const std::string& bank, double payload_bytes) {
+                int retries, const std::string& client, const std::string& bank, double payload_bytes,
+                bool wait_for_room) {
     return guard_value(-1.0, [&] {
       SubmitSpec spec;
+      spec.wait_for_room = wait_for_room;
       spec.task = task;
       if (!params_text.empty()) spec.params = views::parse_json_text(params_text);
       spec.priority = priority;
@@ -121,15 +123,15 @@ class WasmEngine {
   // holds '\0') refuses the whole call with E_INVALID_ARGUMENT: the caller then submits one
   // by one.
   emscripten::val submit_many(const std::string& tasks, const std::string& params, const emscripten::val& numbers,
-                              const std::string& clients, const std::string& banks, bool stop_at_full) {
+                              const std::string& clients, const std::string& banks, bool wait_for_room) {
     std::vector<double> n;
     guard([&] { n = emscripten::convertJSArrayToNumberVector<double>(numbers); });
-    const std::vector<double>& ids = submit_batch(tasks, params, n, clients, banks, stop_at_full);
+    const std::vector<double>& ids = submit_batch(tasks, params, n, clients, banks, wait_for_room);
     return emscripten::val(emscripten::typed_memory_view(ids.size(), ids.data()));
   }
 
   const std::vector<double>& submit_batch(const std::string& tasks, const std::string& params, const std::vector<double>& n,
-                                          const std::string& clients, const std::string& banks, bool stop_at_full) {
+                                          const std::string& clients, const std::string& banks, bool wait_for_room) {
     submit_errors_.clear();
     ids_.clear();
     guard([&] {
@@ -157,7 +159,7 @@ class WasmEngine {
         specs_.push_back(std::move(spec));
         spec_index_.push_back(i);
       }
-      engine().submit_many(specs_, admitted_, stop_at_full);
+      engine().submit_many(specs_, admitted_, wait_for_room);
       for (std::size_t k = 0; k < admitted_.size(); ++k) {
         const Admission& a = admitted_[k];
         if (a.error == ErrorCode::OK) {

@@ -57,6 +57,7 @@ json metrics(const SystemMetrics& m) {
           {"timedOutRequests", finished(m, RequestStatus::TIMED_OUT)},
           {"retries", m.retries},
           {"queueDepth", m.pending},
+          {"waitingForRoom", m.waiting_for_room},
           {"inFlight", m.in_flight},
           {"successRate", m.success_rate},
           {"averageProcessingTimeMs", m.processing.mean_ms},

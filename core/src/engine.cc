@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <queue>
 #include <unordered_map>
 
@@ -154,6 +155,11 @@ struct Engine::Impl {
 
   bool shutting_down = false;
   bool queue_was_full = false;
+  // Requests accepted while the queue was full (SubmitSpec::wait_for_room), in order; ids of
+  // ones cancelled meanwhile stay until they come up. waiting_for_room counts the live ones.
+  std::deque<RequestId> waiting_room;
+  std::uint64_t waiting_for_room = 0;
+  bool admitting_waiting = false;  // admit_waiting() is running (pump() calls it back)
   std::uint64_t live = 0;           // submitted and not yet final
   std::uint64_t pending_total = 0;  // PENDING, in a queue or waiting for a retry
   std::uint64_t inflight_total = 0;  // ASSIGNED or PROCESSING requests
@@ -398,6 +404,7 @@ struct Engine::Impl {
         finish(*s, error, message, nullptr, now, fx);
       }
     }
+    admit_waiting(now, fx);
   }
 
   // ---------------------------------------------------------------------------------
@@ -405,6 +412,12 @@ struct Engine::Impl {
   void leave_pending(StoredRequest& s) {
     RequestRecord& r = s.record;
     if (r.status != RequestStatus::PENDING) return;
+    if (r.waiting_room) {
+      // Its id stays in waiting_room and is skipped there: removal in O(1).
+      r.waiting_room = false;
+      --waiting_for_room;
+      return;
+    }
     --pending_total;
     if (!r.waiting_retry) --banks[r.bank]->pending;
     r.waiting_retry = false;
@@ -570,6 +583,28 @@ struct Engine::Impl {
       }
       check_queue_drained(now, fx);
     }
+    admit_waiting(now, fx);
+  }
+
+  // Moves requests waiting for room into their queues, oldest first, while there is room.
+  // Each costs O(1) (cancelled ones are skipped as they come up); pump() calls it, so room
+  // freed by an assignment is taken at once.
+  void admit_waiting(std::int64_t now, Effects& fx) {
+    if (waiting_for_room == 0 || admitting_waiting) return;
+    admitting_waiting = true;
+    while (!waiting_room.empty() && (config.max_queue == 0 || pending_total < config.max_queue)) {
+      RequestId id = waiting_room.front();
+      waiting_room.pop_front();
+      StoredRequest* s = store.find(id);
+      if (s == nullptr || !s->record.waiting_room) continue;  // cancelled while it waited
+      s->record.waiting_room = false;
+      --waiting_for_room;
+      ++pending_total;
+      enqueue(*s, now, false);
+      pump(s->record.bank, now, fx);
+    }
+    if (waiting_for_room == 0) waiting_room.clear();  // only skipped ids were left
+    admitting_waiting = false;
   }
 
   // Accepts one request (the caller holds the lock) or throws Error, counting the refusal.
@@ -652,7 +687,10 @@ struct Engine::Impl {
     } else if (bank.kind == BankKind::NATIVE && !action.parameters.empty()) {
       validate_params(action, nlohmann::json::object());  // names the first required param
     }
-    if (config.max_queue > 0 && pending_total >= config.max_queue) {
+    // Over the bound, or behind others that wait: wait too (keeping their order), or refuse.
+    bool full = config.max_queue > 0 && pending_total >= config.max_queue;
+    bool wait = spec.wait_for_room && (full || waiting_for_room > 0);
+    if (full && !wait) {
       queue_was_full = true;
       throw reject(ErrorCode::QUEUE_FULL, "expected room in the queue but it holds " +
                                               std::to_string(pending_total) + " of " +
@@ -679,6 +717,14 @@ struct Engine::Impl {
     }
     ++counters.total_requests;
     ++live;
+    if (wait) {
+      r.waiting_room = true;
+      waiting_room.push_back(id);
+      ++waiting_for_room;
+      queue_was_full = true;
+      emit_request(fx, EventType::REQUEST_SUBMITTED, r, now);
+      return id;
+    }
     ++pending_total;
     enqueue(s, now, false);
     // Reaching the bound arms the drain event as a rejection does: waiting callers (the
@@ -1021,11 +1067,10 @@ std::int32_t Engine::task_index(const std::string& task) const {
 }
 
 void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out,
-                         bool stop_at_full) {
+                         bool wait_for_room) {
   auto& m = *impl_;
   out.clear();
   out.resize(specs.size());
-  const Admission* full = nullptr;  // the first refused for a full queue, with stop_at_full
   // One lock (and one round of effects) per slice rather than per request; slices keep a
   // long batch from holding off the threads that report results.
   constexpr std::size_t SLICE = 64;
@@ -1036,17 +1081,12 @@ void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>&
     {
       std::lock_guard<std::mutex> lock(m.mutex);
       for (std::size_t i = begin; i < end; ++i) {
-        if (full != nullptr) {
-          out[i].error = full->error;
-          out[i].message = full->message;
-          continue;
-        }
+        specs[i].wait_for_room = specs[i].wait_for_room || wait_for_room;
         try {
           out[i].id = m.admit(specs[i], fx);
         } catch (const Error& error) {
           out[i].error = error.code();
           out[i].message = error.what();
-          if (stop_at_full && error.code() == ErrorCode::QUEUE_FULL) full = &out[i];
         }
       }
     }
@@ -1076,7 +1116,9 @@ bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) 
     if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
       m.abort_attempt(r, false, fx);
     }
-    m.finish(*s, reason, message, nullptr, m.clock->now_ns(), fx);
+    std::int64_t now = m.clock->now_ns();
+    m.finish(*s, reason, message, nullptr, now, fx);
+    m.admit_waiting(now, fx);  // a queued request's place is free
   }
   m.apply(fx);
   return true;
@@ -1297,6 +1339,15 @@ void Engine::shutdown(bool drain) {
     std::lock_guard<std::mutex> lock(m.mutex);
     std::int64_t now = m.clock->now_ns();
     m.shutting_down = true;
+    // Requests still waiting for room never joined the queue: they end here, drain or not.
+    while (!m.waiting_room.empty()) {
+      StoredRequest* s = m.store.find(m.waiting_room.front());
+      m.waiting_room.pop_front();
+      if (s && s->record.waiting_room) {
+        m.finish(*s, ErrorCode::SHUTTING_DOWN,
+                 "cancelled by shutdown while it waited for room in the queue", nullptr, now, fx);
+      }
+    }
     if (!drain) {
       m.shutting_down_without_drain = true;
       // Everything not yet running is cancelled: queued requests and retries in backoff.
@@ -1396,6 +1447,7 @@ SystemMetrics Engine::metrics() const {
   std::int64_t now = m.clock->now_ns();
   SystemMetrics out = m.counters;
   out.pending = m.pending_total;
+  out.waiting_for_room = m.waiting_for_room;
   out.in_flight = m.inflight_total;
   std::uint64_t finished = 0;
   for (auto n : out.finished) finished += n;

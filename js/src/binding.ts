@@ -63,8 +63,9 @@ export interface NativeEngine {
    * (-1: by name), priority, timeoutMs, retries and payloadBytes of each; params are each
    * one's segment of `paramsText` (JSON texts joined by NUL) or, where that is empty, its
    * entry of `paramsValues`. Each accepted id is written to `ids`. Returns null when all
-   * were accepted, else the error of each refused one at its index. With `stopAtFull`,
-   * the ones after a refusal for a full queue are refused the same way without being tried.
+   * were accepted, else the error of each refused one at its index. With `waitForRoom`,
+   * a submit over the queue bound is accepted to wait for room (queueFullBehavior 'wait';
+   * the core keeps them in order and moves them into the queue as room frees).
    */
   submitMany(
     tasks: string[],
@@ -74,7 +75,7 @@ export interface NativeEngine {
     clientIds: (string | undefined)[] | undefined,
     bankIds: (string | undefined)[] | undefined,
     ids: Float64Array,
-    stopAtFull: boolean,
+    waitForRoom: boolean,
   ): (unknown | undefined)[] | null;
   /** The index submitMany may name `task` by, or -1 while no bank runs it. */
   taskIndex(task: string): number;

@@ -11,8 +11,6 @@ type Listener = (event: ManagerEvent) => void;
 export class EventHub {
   private readonly listeners = new Map<EventName, Set<Listener>>();
   private readonly typeBits = new Map<string, number>();
-  /** Events the manager itself needs, collected whether or not anyone listens. */
-  private internalMask = 0;
 
   constructor(
     private readonly core: CoreModule,
@@ -36,19 +34,6 @@ export class EventHub {
   off(event: EventName, listener: Listener): void {
     this.listeners.get(event)?.delete(listener);
     this.updateMask();
-  }
-
-  /** Asks the core for `event` even without listeners (the manager reacts to it). */
-  require(event: EventName): void {
-    this.internalMask |= this.typeBits.get(event) ?? 0;
-    this.updateMask();
-  }
-
-  /** Whether a batch holds an event of this type. */
-  contains(events: ArrayLike<number>, name: EventName): boolean {
-    const index = this.core.eventTypes.indexOf(name);
-    for (let i = 0; i < events.length; i += OUTBOX.EVENT) if (events[i] === index) return true;
-    return false;
   }
 
   dispatch(events: ArrayLike<number>, metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
@@ -100,7 +85,7 @@ export class EventHub {
   }
 
   private updateMask(): void {
-    let mask = this.internalMask;
+    let mask = 0;
     for (const [name, set] of this.listeners) {
       if (set.size > 0) mask |= this.typeBits.get(name) ?? 0;
     }

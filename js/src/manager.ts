@@ -102,12 +102,6 @@ interface Crossing {
   taskIndex: number;
 }
 
-interface Parked {
-  job: Job;
-  settle: Settle;
-  onAbort: (() => void) | undefined;
-}
-
 interface TaskRoute {
   /** Params must cross into the core: a native bank runs it, or a manifest declares params. */
   needsParams: boolean;
@@ -122,8 +116,6 @@ export class WorkerManager {
   private readonly host: ScriptHost;
   private readonly yieldToHost: () => Promise<void>;
   private readonly pending = new Map<number, Pending>();
-  /** Submissions waiting for room in the queue (queueFullBehavior: 'wait'), in order. */
-  private readonly parked: Parked[] = [];
   /** Submissions accepted by submitRequest, handed to the core together on the next flush. */
   private readonly outgoing = new SubmitBatch<{ job: Job; settle: Settle }>();
   private readonly routes = new Map<string, TaskRoute>();
@@ -166,7 +158,6 @@ export class WorkerManager {
       },
     );
     this.events = new EventHub(this.core, (mask) => this.engine.setEventMask(mask), (index) => this.bankIds[index] ?? '');
-    if (options.queueFullBehavior === 'wait') this.events.require('queue-drain');
   }
 
   /** Creates a manager and starts its banks; rejects if any bank cannot start. */
@@ -316,11 +307,6 @@ export class WorkerManager {
     const job: Job = { taskId, params, options: resolved, callerStack };
     const request = new Promise<T>((resolve, reject) => {
       const settle = { resolve: resolve as (value: unknown) => void, reject };
-      // Waiting submissions keep their order: while any wait, newcomers wait behind them.
-      if (this.parked.length > 0) {
-        this.park(job, settle);
-        return;
-      }
       let crossing: Crossing;
       try {
         crossing = this.crossingOf(job);
@@ -364,17 +350,12 @@ export class WorkerManager {
   /** Hands the submissions gathered since the last flush to the core, in order. */
   private submitQueued(): void {
     if (this.outgoing.size === 0) return;
-    const waitForRoom = this.options.queueFullBehavior === 'wait';
     this.outgoing.submit(
       this.engine,
-      // Waiting submissions keep their order: none after a parked one may be accepted.
-      waitForRoom,
+      // Over the bound, the core accepts them to wait for room, in order (queueFullBehavior).
+      this.options.queueFullBehavior === 'wait',
       ({ job, settle }, id) => this.track(id, job, settle),
-      ({ job, settle }, error) => {
-        const wrapped = fromBindingError(error, { callerStack: job.callerStack });
-        if (wrapped.code === 'E_QUEUE_FULL' && waitForRoom) this.park(job, settle);
-        else settle.reject(wrapped);
-      },
+      ({ job, settle }, error) => settle.reject(fromBindingError(error, { callerStack: job.callerStack })),
     );
   }
 
@@ -411,59 +392,9 @@ export class WorkerManager {
     this.scheduleFlush();
   }
 
-  /** Holds a submission until the queue has room (queueFullBehavior: 'wait'). */
-  private park(job: Job, settle: Settle): void {
-    const parked: Parked = { job, settle, onAbort: undefined };
-    const { signal } = job.options;
-    if (signal) {
-      parked.onAbort = () => {
-        const at = this.parked.indexOf(parked);
-        if (at < 0) return;
-        this.parked.splice(at, 1);
-        settle.reject(new ThreadbankError('E_CANCELLED', `Request for ${job.taskId} was aborted while waiting for room in the queue`, { callerStack: job.callerStack, cause: signal.reason }));
-      };
-      signal.addEventListener('abort', parked.onAbort, { once: true });
-    }
-    this.parked.push(parked);
-    this.updateRef();
-  }
-
-  /** The queue has room again: submit waiting requests, in order, while it lasts. */
-  private unpark(): void {
-    const batch = new SubmitBatch<Parked>();
-    for (const parked of this.parked.splice(0)) {
-      const { job } = parked;
-      let crossing: Crossing;
-      try {
-        crossing = this.crossingOf(job);
-      } catch (error) {
-        parked.settle.reject(fromBindingError(error, { callerStack: job.callerStack }));
-        continue;
-      }
-      const { options } = job;
-      batch.add(parked, job.taskId, crossing.taskIndex, crossing.params, options.priority, options.timeoutMs, options.retries, options.clientId, options.bankId, crossing.payloadBytes);
-    }
-    // From the first refused for a full queue on, the rest are refused untried (stopAtFull)
-    // and wait again, in the same order.
-    batch.submit(
-      this.engine,
-      true,
-      (parked, id) => {
-        if (parked.onAbort) parked.job.options.signal?.removeEventListener('abort', parked.onAbort);
-        this.track(id, parked.job, parked.settle);
-      },
-      (parked, error) => {
-        const wrapped = fromBindingError(error, { callerStack: parked.job.callerStack });
-        if (wrapped.code === 'E_QUEUE_FULL') this.parked.push(parked);
-        else parked.settle.reject(wrapped);
-      },
-    );
-    this.updateRef();
-  }
-
   /** The process stays alive exactly while some request is pending or waiting. */
   private updateRef(): void {
-    const busy = this.pending.size > 0 || this.parked.length > 0;
+    const busy = this.pending.size > 0;
     if (busy === this.referenced) return;
     this.referenced = busy;
     if (busy) this.engine.ref();
@@ -546,13 +477,9 @@ export class WorkerManager {
     if (this.closing) return this.closing;
     const drain = options.drain ?? true;
     this.closing = (async () => {
-      // Submitted before the shutdown: the core takes them first (a full queue parks them,
-      // and parked ones are refused just below).
+      // Submitted before the shutdown: the core takes them first (those waiting for room in
+      // the queue are cancelled by the shutdown, drain or not).
       this.submitQueued();
-      for (const { job, settle, onAbort } of this.parked.splice(0)) {
-        if (onAbort) job.options.signal?.removeEventListener('abort', onAbort);
-        settle.reject(new ThreadbankError('E_SHUTTING_DOWN', `Request for ${job.taskId} was waiting for room in the queue when the manager shut down`, { callerStack: job.callerStack }));
-      }
       this.engine.shutdown(drain);
       this.flush();
       if (!this.engine.finished()) {
@@ -659,7 +586,6 @@ export class WorkerManager {
     if (eventEnd > settledEnd) {
       const events = numbers instanceof Float64Array ? numbers.subarray(settledEnd, eventEnd) : Array.prototype.slice.call(numbers, settledEnd, eventEnd);
       this.events.dispatch(events, (id) => this.pending.get(id)?.metadata);
-      if (this.parked.length > 0 && this.events.contains(events, 'queue-drain')) this.unpark();
     }
   }
 

@@ -63,9 +63,9 @@ export class SubmitBatch<Entry> {
   /**
    * Submits everything gathered, in order, and empties the batch (before any callback, so
    * a callback may add to it for the next call). Throws only if the call itself fails.
-   * `stopAtFull`: see NativeEngine.submitMany.
+   * `waitForRoom`: see NativeEngine.submitMany.
    */
-  submit(engine: NativeEngine, stopAtFull: boolean, accepted: (entry: Entry, id: number) => void, refused: (entry: Entry, error: unknown) => void): void {
+  submit(engine: NativeEngine, waitForRoom: boolean, accepted: (entry: Entry, id: number) => void, refused: (entry: Entry, error: unknown) => void): void {
     const { entries, tasks, texts, values, clients, banks } = this;
     if (entries.length === 0) return;
     if (this.ids.length < entries.length) this.ids = new Float64Array(this.numbers.length / SUBMIT_NUMBERS);
@@ -76,7 +76,7 @@ export class SubmitBatch<Entry> {
     this.values = undefined;
     this.clients = undefined;
     this.banks = undefined;
-    const errors = engine.submitMany(tasks, texts.join(PARAMS_SEPARATOR), values, this.numbers, clients, banks, ids, stopAtFull);
+    const errors = engine.submitMany(tasks, texts.join(PARAMS_SEPARATOR), values, this.numbers, clients, banks, ids, waitForRoom);
     for (let i = 0; i < entries.length; i++) {
       const error = errors?.[i];
       if (error === undefined) accepted(entries[i]!, ids[i]!);

@@ -106,7 +106,9 @@ export interface WorkerManagerOptions {
   maxQueue?: number;
   /**
    * What a submission does when the queue is full: 'reject' (default) fails it at once with
-   * E_QUEUE_FULL; 'wait' holds it (in order, cancellable by its signal) until there is room.
+   * E_QUEUE_FULL; 'wait' accepts it (it is a request, pending, cancellable by its signal)
+   * and the core moves it into the queue when there is room, in the order such requests
+   * were accepted. Shutdown cancels those still waiting with E_SHUTTING_DOWN.
    */
   queueFullBehavior?: 'reject' | 'wait';
   /**
@@ -205,6 +207,8 @@ export interface SystemMetrics {
   timedOutRequests: number;
   retries: number;
   queueDepth: number;
+  /** Accepted while the queue was full (queueFullBehavior 'wait'), waiting to join it. */
+  waitingForRoom: number;
   inFlight: number;
   successRate: number;
   averageProcessingTimeMs: number;

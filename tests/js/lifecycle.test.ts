@@ -181,6 +181,9 @@ describe.each(backends)('waiting for room in a full queue ($name)', (backend) =>
     const order: number[] = [];
     const all = Array.from({ length: 8 }, (_, i) => manager.submitRequest('echo', { i }).then(() => order.push(i)));
     expect(manager.getSystemMetrics().queueDepth).toBe(2);
+    // The core holds the rest, accepted, in order: they are requests with ids already.
+    expect(manager.getSystemMetrics().waitingForRoom).toBe(6);
+    expect(manager.queryRequests({ status: ['pending'] }).total).toBe(8);
     const controller = new AbortController();
     const aborted = manager.submitRequest('echo', { i: 99 }, { signal: controller.signal });
     controller.abort();
@@ -188,7 +191,33 @@ describe.each(backends)('waiting for room in a full queue ($name)', (backend) =>
     manager.resumeBank('n');
     await Promise.all(all);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(manager.getSystemMetrics().rejectedRequests).toBeGreaterThan(0); // the core refused; JS waited
+    const metrics = manager.getSystemMetrics();
+    expect(metrics.rejectedRequests).toBe(0);
+    expect(metrics.waitingForRoom).toBe(0);
+    expect(metrics.cancelledRequests).toBe(1);
+    await manager.shutdown();
+  });
+
+  it('moves thousands of waiting requests into the queue one by one as room frees, and cancels any of them at once', async () => {
+    const manager = await backend.createWorkerManager({ banks: [{ bankId: 'n', builtin: 'basic', workerCount: 1 }], maxQueue: 5, queueFullBehavior: 'wait' });
+    manager.pauseBank('n');
+    const total = 4_000;
+    const order: number[] = [];
+    const controller = new AbortController();
+    const all = Array.from({ length: total }, (_, i) =>
+      manager.submitRequest('echo', { i }, i === total - 1 ? { signal: controller.signal } : {}).then(
+        () => order.push(i),
+        (error: { code: string }) => error.code,
+      ),
+    );
+    expect(manager.getSystemMetrics().waitingForRoom).toBe(total - 5);
+    // The last one waits behind 3,994 others; cancelling it does not wait for them.
+    controller.abort();
+    expect(await all[total - 1]).toBe('E_CANCELLED');
+    expect(manager.getSystemMetrics().waitingForRoom).toBe(total - 6);
+    manager.resumeBank('n');
+    await Promise.all(all);
+    expect(order).toEqual(Array.from({ length: total - 1 }, (_, i) => i));
     await manager.shutdown();
   });
 

@@ -93,6 +93,10 @@ struct SubmitSpec {
   std::optional<int> retries;              ///< overrides the action's default
   std::string client;
   std::string bank;  ///< pin to a bank; empty = route by task
+  /// Over the queue bound, wait for room instead of failing with QUEUE_FULL: the request is
+  /// accepted (it has an id, can be cancelled) and joins the queue, in the order such
+  /// requests were accepted, as room frees. Once any waits, later waiting ones wait behind.
+  bool wait_for_room = false;
 };
 
 /// @brief What became of one submit of Engine::submit_many().
@@ -170,12 +174,10 @@ class Engine {
   /// it. An index stays valid for the engine's life.
   std::int32_t task_index(const std::string& task) const;
   /// @brief Submits each of `specs` in order, as submit() would, under one lock per slice
-  /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out. With
-  /// `stop_at_full`, once one is refused for a full queue the rest are not tried but
-  /// refused the same way, so none overtakes it when room frees between slices (callers
-  /// that wait for room keep their order).
+  /// of them: `out[i]` is the id or the error of `specs[i]`. Params are moved out.
+  /// `wait_for_room` sets SubmitSpec::wait_for_room on every one.
   void submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>& out,
-                   bool stop_at_full = false);
+                   bool wait_for_room = false);
   /// @brief Cancels a live request; false when it already finished or is unknown.
   bool cancel(RequestId id, ErrorCode reason = ErrorCode::CANCELLED,
               const std::string& message = "cancelled by the caller");

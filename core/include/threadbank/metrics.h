@@ -29,6 +29,7 @@ struct SystemMetrics {
   std::array<std::uint64_t, REQUEST_STATUS_COUNT> finished{};
   std::uint64_t retries = 0;  ///< attempts beyond the first
   std::uint64_t pending = 0;  ///< queued now
+  std::uint64_t waiting_for_room = 0;  ///< accepted while the queue was full, waiting to join it
   std::uint64_t in_flight = 0;  ///< assigned or processing now
   double success_rate = 1.0;  ///< completed / finished (1.0 before anything finished)
   /// How long attempts ran: the handler's time as its worker timed it (script workers

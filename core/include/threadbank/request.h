@@ -47,6 +47,7 @@ struct RequestRecord {
   std::uint16_t action = 0;  ///< action index inside the bank's manifest
   std::int8_t priority = DEFAULT_PRIORITY;
   bool waiting_retry = false;  ///< PENDING but outside the queue until its backoff ends
+  bool waiting_room = false;   ///< PENDING, accepted while the queue was full, not queued yet
   RequestStatus status = RequestStatus::PENDING;
   ErrorCode error = ErrorCode::OK;
   std::uint8_t attempts = 0;      ///< attempts started so far

@@ -25,14 +25,14 @@ interface WasmEngineHandle {
   error(): string;
   registerBank(bank: string): number;
   registerTask(task: string, bank: string, action: string): void;
-  submit(task: string, params: string, priority: number, timeoutMs: number, retries: number, client: string, bank: string, payloadBytes: number): number;
+  submit(task: string, params: string, priority: number, timeoutMs: number, retries: number, client: string, bank: string, payloadBytes: number, waitForRoom: boolean): number;
   cancel(id: number, code: number, message: string): boolean;
   /**
    * One '\0'-separated segment per submit in each string ('' clients or banks: none at all),
    * SUBMIT_NUMBERS numbers per submit. Returns a view of the ids in the module's memory (0
    * where refused, see submitErrors), valid until the next call.
    */
-  submitMany(tasks: string, params: string, numbers: Float64Array, clients: string, banks: string, stopAtFull: boolean): Float64Array;
+  submitMany(tasks: string, params: string, numbers: Float64Array, clients: string, banks: string, waitForRoom: boolean): Float64Array;
   /** JSON [[index, code, message], ...] of the last submitMany's refusals, '' when none. */
   submitErrors(): string;
   /** (id, attempt) per attempt that started. */
@@ -188,7 +188,7 @@ export function wasmCore(module: WasmModule): CoreModule {
       this.call(() => this.handle.registerTask(task, bank, action));
     }
     /** One submit; the caller schedules the work it may have queued (afterWork). */
-    private submitOne(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): number {
+    private submitOne(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number, waitForRoom: boolean): number {
       // Plain data arrives as JSON text already (see params-text.ts).
       let text = typeof params === 'string' ? params : '';
       if (params !== undefined && typeof params !== 'string') {
@@ -198,26 +198,26 @@ export function wasmCore(module: WasmModule): CoreModule {
           throw Object.assign(new Error(`expected JSON-compatible data for params but ${(error as Error).message}`), { code: 'E_INVALID_PARAMS' });
         }
       }
-      return this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes));
+      return this.call(() => this.handle.submit(task, text, priority, timeoutMs, retries, clientId ?? '', bankId ?? '', payloadBytes, waitForRoom));
     }
-    submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
+    submitMany(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, waitForRoom: boolean): (unknown | undefined)[] | null {
       // Plain data (all of it JSON text already) goes in one call: each call into the module
       // converts its strings and takes the core's lock, and per submit that was a large part
       // of the browser's main thread.
       if (paramsValues === undefined) {
-        const errors = this.submitJoined(tasks, paramsText, numbers, clientIds, bankIds, ids, stopAtFull);
+        const errors = this.submitJoined(tasks, paramsText, numbers, clientIds, bankIds, ids, waitForRoom);
         if (errors !== undefined) {
           this.afterWork();
           return errors;
         }
       }
-      return this.submitEach(tasks, paramsText, paramsValues, numbers, clientIds, bankIds, ids, stopAtFull);
+      return this.submitEach(tasks, paramsText, paramsValues, numbers, clientIds, bankIds, ids, waitForRoom);
     }
     /** The batch in one call; undefined when it must go one by one (a name holds the separator). */
-    private submitJoined(tasks: string[], paramsText: string, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null | undefined {
+    private submitJoined(tasks: string[], paramsText: string, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, waitForRoom: boolean): (unknown | undefined)[] | null | undefined {
       if (this.closed) throw Object.assign(new Error('the manager has been closed'), { code: 'E_SHUTTING_DOWN' });
       const count = tasks.length;
-      const view = this.handle.submitMany(tasks.join(PARAMS_SEPARATOR), paramsText, numbers.subarray(0, count * SUBMIT_NUMBERS), joined(clientIds, count), joined(bankIds, count), stopAtFull);
+      const view = this.handle.submitMany(tasks.join(PARAMS_SEPARATOR), paramsText, numbers.subarray(0, count * SUBMIT_NUMBERS), joined(clientIds, count), joined(bankIds, count), waitForRoom);
       const failure = this.handle.error();
       if (failure.startsWith('E_INVALID_ARGUMENT\n')) return undefined; // nothing was submitted
       if (failure !== '') throw errorFrom(failure);
@@ -229,20 +229,17 @@ export function wasmCore(module: WasmModule): CoreModule {
       }
       return errors;
     }
-    private submitEach(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, stopAtFull: boolean): (unknown | undefined)[] | null {
+    private submitEach(tasks: string[], paramsText: string, paramsValues: unknown[] | undefined, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, waitForRoom: boolean): (unknown | undefined)[] | null {
       const texts = paramsText.split(PARAMS_SEPARATOR);
       let errors: unknown[] | null = null;
-      let full: unknown;
       for (let i = 0; i < tasks.length; i++) {
         const n = i * SUBMIT_NUMBERS;
         const params = texts[i] !== '' ? texts[i] : paramsValues?.[i];
         try {
-          if (full !== undefined) throw full;
-          ids[i] = this.submitOne(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!);
+          ids[i] = this.submitOne(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!, waitForRoom);
         } catch (error) {
           ids[i] = 0;
           (errors ??= new Array<unknown>(tasks.length))[i] = error;
-          if (stopAtFull && (error as { code?: unknown }).code === 'E_QUEUE_FULL') full = error;
         }
       }
       this.afterWork();
