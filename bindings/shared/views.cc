@@ -27,7 +27,7 @@ json request_info(const RequestInfo& info) {
   json timestamps = json::object();
   for (int s = 0; s < REQUEST_STATUS_COUNT; ++s) {
     std::int64_t at = info.at_ns[static_cast<std::size_t>(s)];
-    if (at != 0) timestamps[request_status_name(static_cast<RequestStatus>(s))] = ms(at);
+    if (stamped(at)) timestamps[request_status_name(static_cast<RequestStatus>(s))] = ms(at);
   }
   json out = {{"requestId", info.id},
               {"taskId", info.task},
@@ -44,7 +44,7 @@ json request_info(const RequestInfo& info) {
     out["errorCode"] = error_code_name(info.error);
     out["errorMessage"] = info.error_message;
   }
-  if (info.finished_ns != 0) out["finishedAt"] = ms(info.finished_ns);
+  if (stamped(info.finished_ns)) out["finishedAt"] = ms(info.finished_ns);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "threadbank/error.h"
+#include "threadbank/number_text.h"
 
 namespace threadbank {
 namespace {
@@ -108,6 +109,33 @@ std::optional<std::int64_t> optional_ms(const json& object, const char* name,
   return static_cast<std::int64_t>(ms);
 }
 
+bool takes_bounds(ParamType type) {
+  return type == ParamType::NUMBER || type == ParamType::INTEGER;
+}
+
+// A bound: a finite number. JSON has no Infinity, but a manifest built in C++ may.
+std::optional<double> optional_bound(const json& object, const char* name,
+                                     const std::string& path) {
+  const json* value = field(object, name);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_number() || !std::isfinite(value->get<double>())) {
+    manifest_error(path + name, "a finite number", *value);
+  }
+  return value->get<double>();
+}
+
+// What a bounded parameter accepts, for messages: "an integer from 0 to 10", "a number of
+// at least 0". Bounds print in their shortest exact form, as a manifest would write them.
+std::string bounded_kind(const ParamSpec& spec) {
+  std::string kind = spec.type == ParamType::INTEGER ? "an integer" : "a number";
+  if (spec.minimum && spec.maximum) {
+    return kind + " from " + shortest_number(*spec.minimum) + " to " +
+           shortest_number(*spec.maximum);
+  }
+  if (spec.minimum) return kind + " of at least " + shortest_number(*spec.minimum);
+  return kind + " of at most " + shortest_number(*spec.maximum);
+}
+
 ParamSpec parse_param(const json& value, const std::string& path) {
   if (!value.is_object()) manifest_error(path, "an object", value);
   ParamSpec spec;
@@ -132,6 +160,20 @@ ParamSpec parse_param(const json& value, const std::string& path) {
   }
   spec.required = optional_bool(value, "required", path + ".");
   spec.description = require_string(value, "description", path + ".", false);
+  spec.minimum = optional_bound(value, "minimum", path + ".");
+  spec.maximum = optional_bound(value, "maximum", path + ".");
+  if ((spec.minimum || spec.maximum) && !takes_bounds(spec.type)) {
+    const char* key = spec.minimum ? "minimum" : "maximum";
+    manifest_error(path + "." + key,
+                   "bounds only on a number or integer parameter (type is " +
+                       std::string(param_type_name(spec.type)) + ")",
+                   value[key]);
+  }
+  if (spec.minimum && spec.maximum && *spec.minimum > *spec.maximum) {
+    manifest_error(path + ".maximum",
+                   "a number no less than minimum " + shortest_number(*spec.minimum),
+                   value["maximum"]);
+  }
   return spec;
 }
 
@@ -264,10 +306,13 @@ json manifest_to_json(const Manifest& manifest) {
   for (const auto& action : manifest.actions) {
     json params = json::array();
     for (const auto& param : action.parameters) {
-      params.push_back({{"name", param.name},
-                        {"type", param_type_name(param.type)},
-                        {"required", param.required},
-                        {"description", param.description}});
+      json entry = {{"name", param.name},
+                    {"type", param_type_name(param.type)},
+                    {"required", param.required},
+                    {"description", param.description}};
+      if (param.minimum) entry["minimum"] = *param.minimum;
+      if (param.maximum) entry["maximum"] = *param.maximum;
+      params.push_back(std::move(entry));
     }
     json entry = {{"actionId", action.id},
                   {"description", action.description},
@@ -307,6 +352,14 @@ void validate_params(const ActionSpec& action, const json& params) {
     }
     if (!matches(spec.type, *it)) {
       fail("params." + spec.name, std::string("a value of type ") + param_type_name(spec.type), &*it);
+    }
+    if ((spec.minimum || spec.maximum) && it->is_number()) {
+      // NaN cannot arrive in JSON, but would fail both comparisons.
+      double number = it->get<double>();
+      if (!(number >= spec.minimum.value_or(-HUGE_VAL) &&
+            number <= spec.maximum.value_or(HUGE_VAL))) {
+        fail("params." + spec.name, bounded_kind(spec), &*it);
+      }
     }
   }
 }

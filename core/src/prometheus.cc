@@ -1,9 +1,9 @@
 #include "threadbank/prometheus.h"
 
-#include <cstdio>
 #include <sstream>
 
 #include "threadbank/events.h"
+#include "threadbank/number_text.h"
 
 namespace threadbank {
 namespace {
@@ -25,12 +25,6 @@ std::string escape(const std::string& value) {
   return out;
 }
 
-std::string number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
-
 class Writer {
  public:
   explicit Writer(std::string manager) : manager_("manager=\"" + escape(manager) + "\"") {}
@@ -40,7 +34,7 @@ class Writer {
   }
   void sample(const std::string& name, const std::string& labels, double value) {
     out_ << name << '{' << manager_ << (labels.empty() ? "" : ",") << labels << "} "
-         << number(value) << '\n';
+         << shortest_number(value) << '\n';
   }
   std::string text() const { return out_.str(); }
 
@@ -89,8 +83,11 @@ std::string prometheus_text(const PrometheusInput& in) {
              "Time from the start of an attempt to its end.");
     auto buckets = in.processing->cumulative_buckets();
     for (std::size_t i = 0; i < buckets.size(); ++i) {
+      // The shortest exact text: a bound must read as people write it (le="0.00025"), or
+      // selectors on the label never match.
       w.sample("threadbank_processing_duration_seconds_bucket",
-               label("le", number(HISTOGRAM_BOUNDS_S[i])), static_cast<double>(buckets[i]));
+               label("le", shortest_number(HISTOGRAM_BOUNDS_S[i])),
+               static_cast<double>(buckets[i]));
     }
     w.sample("threadbank_processing_duration_seconds_bucket", label("le", "+Inf"),
              static_cast<double>(in.processing->total_count()));

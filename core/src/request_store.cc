@@ -53,12 +53,13 @@ RequestStore::Evicted RequestStore::finished(RequestId id) {
 
 namespace {
 
+// NEVER_NS while live.
 std::int64_t finished_at(const RequestRecord& r) {
-  std::int64_t latest = 0;
+  std::int64_t latest = NEVER_NS;
   for (int s = static_cast<int>(RequestStatus::COMPLETED); s < REQUEST_STATUS_COUNT; ++s) {
     latest = std::max(latest, r.at_ns[static_cast<std::size_t>(s)]);
   }
-  return is_final(r.status) ? latest : 0;
+  return is_final(r.status) ? latest : NEVER_NS;
 }
 
 std::int64_t submitted_at(const RequestRecord& r) { return r.submitted_ns; }
@@ -122,7 +123,7 @@ QueryResult RequestStore::query(const RequestQuery& q, const Interner& tasks,
       case SortKey::FINISHED_AT: return finished_at(r);
       case SortKey::DURATION: {
         std::int64_t end = finished_at(r);
-        return end == 0 ? 0 : end - submitted_at(r);
+        return stamped(end) ? end - submitted_at(r) : 0;
       }
       case SortKey::ID: return static_cast<std::int64_t>(r.id);
       case SortKey::SUBMITTED_AT: break;

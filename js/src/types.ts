@@ -8,6 +8,13 @@ export interface ParameterDefinition {
   type?: ParamType;
   required?: boolean;
   description?: string;
+  /**
+   * Smallest value accepted, inclusive; `number` and `integer` parameters only. A submit
+   * below it is refused with `E_INVALID_PARAMS`. Must be finite and at most `maximum`.
+   */
+  minimum?: number;
+  /** Largest value accepted, inclusive; `number` and `integer` parameters only. */
+  maximum?: number;
 }
 
 export interface ActionDefinition {

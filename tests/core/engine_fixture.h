@@ -90,7 +90,10 @@ struct ScriptHarness {
   std::vector<RequestId> evicted;       ///< records the history let go, in outbox order
 
   /// @param config used as given, except clock/timer_thread; event_mask defaults to all
-  explicit ScriptHarness(EngineConfig config = EngineConfig{}, bool all_events = true) {
+  /// @param start_ns the manual clock's first reading
+  explicit ScriptHarness(EngineConfig config = EngineConfig{}, bool all_events = true,
+                         std::int64_t start_ns = START_NS)
+      : clock(std::make_shared<ManualClock>(start_ns)) {
     config.clock = clock;
     config.timer_thread = false;
     if (all_events) config.event_mask = ALL_EVENTS;

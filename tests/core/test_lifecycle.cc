@@ -35,6 +35,36 @@ std::size_t request_events(ScriptHarness& h, RequestId id, EventType type) {
 
 // --- timestamps ----------------------------------------------------------------------
 
+TEST_CASE("steps stamped at clock 0 are present, not taken for absent", "[lifecycle][timestamps]") {
+  // Test mode's manual clock starts at 0: a request can be submitted, assigned, started and
+  // finished there, and each of those steps happened.
+  ScriptHarness h(EngineConfig{}, true, /*start_ns=*/0);
+  h.bank("b", {action("t")});
+  RequestId id = h.submit("t");
+  Dispatch d = h.take();
+  REQUIRE(d.request == id);
+  h.start(d);
+  RequestInfo live = h.info(id);
+  for (RequestStatus step :
+       {RequestStatus::PENDING, RequestStatus::ASSIGNED, RequestStatus::PROCESSING}) {
+    INFO(request_status_name(step));
+    CHECK(stamped(live.at_ns[at(step)]));
+    CHECK(live.at_ns[at(step)] == 0);
+  }
+  CHECK_FALSE(stamped(live.at_ns[at(RequestStatus::COMPLETED)]));
+  CHECK_FALSE(stamped(live.finished_ns));
+
+  h.finish(d);
+  RequestInfo done = h.info(id);
+  CHECK(stamped(done.at_ns[at(RequestStatus::COMPLETED)]));
+  CHECK(done.finished_ns == 0);
+  CHECK(stamped(done.finished_ns));
+  for (RequestStatus never :
+       {RequestStatus::FAILED, RequestStatus::CANCELLED, RequestStatus::TIMED_OUT}) {
+    CHECK_FALSE(stamped(done.at_ns[at(never)]));
+  }
+}
+
 TEST_CASE("every transition records its time", "[lifecycle][timestamps]") {
   ScriptHarness h;
   h.bank("b", {action("t")});
@@ -42,7 +72,7 @@ TEST_CASE("every transition records its time", "[lifecycle][timestamps]") {
   h.submit("t");  // the blocker
   h.advance_ms(1);
   RequestId id = h.submit("t");
-  CHECK(h.info(id).finished_ns == 0);
+  CHECK(h.info(id).finished_ns == NEVER_NS);
   h.advance_ms(10);
   h.finish(h.take());  // the blocker ends; id is assigned now
   h.advance_ms(5);
@@ -62,7 +92,7 @@ TEST_CASE("every transition records its time", "[lifecycle][timestamps]") {
   CHECK(info.finished_ns == t0 + 23 * NS_PER_MS);
   for (RequestStatus never :
        {RequestStatus::FAILED, RequestStatus::CANCELLED, RequestStatus::TIMED_OUT}) {
-    CHECK(info.at_ns[at(never)] == 0);
+    CHECK(info.at_ns[at(never)] == NEVER_NS);
   }
   CHECK(h.settlement(id).status == RequestStatus::COMPLETED);
   CHECK(h.settlement(id).error == ErrorCode::OK);

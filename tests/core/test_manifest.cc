@@ -2,7 +2,10 @@
 // field at fault.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -235,6 +238,8 @@ void check_same(const Manifest& a, const Manifest& b) {
       CHECK(x.parameters[p].type == y.parameters[p].type);
       CHECK(x.parameters[p].required == y.parameters[p].required);
       CHECK(x.parameters[p].description == y.parameters[p].description);
+      CHECK(x.parameters[p].minimum == y.parameters[p].minimum);
+      CHECK(x.parameters[p].maximum == y.parameters[p].maximum);
     }
   }
 }
@@ -600,4 +605,112 @@ TEST_CASE("messages quote long strings with invalid or cut UTF-8 safely", "[mani
       CHECK(e.code() == ErrorCode::INVALID_MANIFEST);
     }
   }
+}
+
+// --- bounds --------------------------------------------------------------------------
+
+namespace {
+
+/// An action "bounded" with one required parameter "count" of `type` and these bounds.
+json bounded_manifest(const char* type, json minimum, json maximum) {
+  json param = {{"name", "count"}, {"type", type}, {"required", true}};
+  if (!minimum.is_null()) param["minimum"] = std::move(minimum);
+  if (!maximum.is_null()) param["maximum"] = std::move(maximum);
+  return {{"name", "b"}, {"actions", {{{"actionId", "bounded"}, {"parameters", {param}}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("number and integer parameters take minimum and maximum, which round-trip",
+          "[manifest][bounds]") {
+  Manifest m = parse_manifest(bounded_manifest("number", -1.5, 0.00025));
+  const ParamSpec& count = m.actions[0].parameters[0];
+  CHECK(count.minimum == -1.5);
+  CHECK(count.maximum == 0.00025);
+  json out = manifest_to_json(m);
+  const json& param = out.at("actions").at(0).at("parameters").at(0);
+  CHECK(param.at("minimum") == -1.5);
+  CHECK(param.at("maximum") == 0.00025);
+  check_same(parse_manifest(out), m);
+  check_same(parse_manifest_text(out.dump()), m);
+
+  // One bound alone, and equal bounds, are fine; no bound leaves both empty.
+  CHECK(parse_manifest(bounded_manifest("integer", 0, nullptr)).actions[0].parameters[0].maximum ==
+        std::nullopt);
+  CHECK(parse_manifest(bounded_manifest("integer", nullptr, 9)).actions[0].parameters[0].maximum ==
+        9.0);
+  CHECK(manifest_error(bounded_manifest("integer", 3, 3)).first == ErrorCode::OK);
+  Manifest unbounded = parse_manifest(valid_manifest());
+  const ParamSpec& plain = unbounded.actions[0].parameters[0];
+  CHECK_FALSE(plain.minimum.has_value());
+  CHECK_FALSE(plain.maximum.has_value());
+  CHECK(manifest_to_json(parse_manifest(valid_manifest()))["actions"][0]["parameters"][0].count(
+            "minimum") == 0);
+}
+
+TEST_CASE("bad bounds are refused with E_INVALID_MANIFEST naming the bound", "[manifest][bounds]") {
+  struct Case {
+    json manifest;
+    const char* path;
+  };
+  const std::string at = "actions[0].parameters[0].";
+  const std::vector<Case> cases = {
+      {bounded_manifest("number", "0", nullptr), "minimum"},
+      {bounded_manifest("number", nullptr, true), "maximum"},
+      {bounded_manifest("number", json::array({1}), nullptr), "minimum"},
+      {bounded_manifest("number", 5, 4), "maximum"},               // min > max
+      {bounded_manifest("integer", 0.5, 0.25), "maximum"},         // min > max
+      {bounded_manifest("number", HUGE_VAL, nullptr), "minimum"},  // only C++ can build these
+      {bounded_manifest("number", nullptr, -HUGE_VAL), "maximum"},
+      {bounded_manifest("number", std::nan(""), 1), "minimum"},
+      {bounded_manifest("string", 0, 10), "minimum"},  // bounds on a type that is no number
+      {bounded_manifest("any", nullptr, 10), "maximum"},
+      {bounded_manifest("array", 1, nullptr), "minimum"},
+  };
+  for (const auto& c : cases) {
+    auto [code, message] = manifest_error(c.manifest);
+    INFO(c.manifest.dump() << " -> " << message);
+    CHECK(code == ErrorCode::INVALID_MANIFEST);
+    CHECK(message.find(at + c.path + ": expected ") != std::string::npos);
+    CHECK(message.find(" but received ") != std::string::npos);
+  }
+}
+
+TEST_CASE("validate_params refuses values outside the bounds and accepts the bounds themselves",
+          "[manifest][params][bounds]") {
+  ActionSpec number_action = parse_manifest(bounded_manifest("number", -1.5, 2.5)).actions[0];
+  for (json good : {json(-1.5), json(0), json(2), json(2.5), json(-1)}) {
+    INFO("accepts " << good.dump());
+    CHECK(params_error_of(number_action, {{"count", good}}).first == ErrorCode::OK);
+  }
+  for (json bad : {json(-1.5000001), json(2.5000001), json(3), json(-2), json(1e300), json(-1e300),
+                   json(std::numeric_limits<std::uint64_t>::max())}) {
+    auto [code, message] = params_error_of(number_action, {{"count", bad}});
+    INFO("refuses " << bad.dump() << " -> " << message);
+    CHECK(code == ErrorCode::INVALID_PARAMS);
+    CHECK(
+        message.find("params.count: expected a number from -1.5 to 2.5 but received the number ") !=
+        std::string::npos);
+  }
+
+  ActionSpec at_least = parse_manifest(bounded_manifest("integer", 0, nullptr)).actions[0];
+  CHECK(params_error_of(at_least, {{"count", 0}}).first == ErrorCode::OK);
+  CHECK(params_error_of(at_least, {{"count", 4'000'000'000LL}}).first == ErrorCode::OK);
+  auto below = params_error_of(at_least, {{"count", -1}});
+  CHECK(below.first == ErrorCode::INVALID_PARAMS);
+  CHECK(below.second.find(
+            "params.count: expected an integer of at least 0 but received the number -1") !=
+        std::string::npos);
+
+  ActionSpec at_most = parse_manifest(bounded_manifest("integer", nullptr, 0.00025)).actions[0];
+  CHECK(params_error_of(at_most, {{"count", 0}}).first == ErrorCode::OK);
+  auto above = params_error_of(at_most, {{"count", 1}});
+  CHECK(above.first == ErrorCode::INVALID_PARAMS);
+  CHECK(above.second.find("expected an integer of at most 0.00025 but received the number 1") !=
+        std::string::npos);
+
+  // The type is checked first: a string is refused for its type, not its range.
+  auto typed = params_error_of(number_action, {{"count", "1"}});
+  CHECK(typed.first == ErrorCode::INVALID_PARAMS);
+  CHECK(typed.second.find("a value of type number") != std::string::npos);
 }

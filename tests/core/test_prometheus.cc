@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -25,6 +26,7 @@ struct Sample {
   std::string name;
   Labels labels;
   double value = 0;
+  std::string text;  // the value as printed
 };
 
 struct Exposition {
@@ -95,6 +97,7 @@ Exposition parse(const std::string& text) {
       continue;
     }
     std::string value = line.substr(i + 1);
+    s.text = value;
     try {
       std::size_t used = 0;
       s.value = value == "+Inf" ? HUGE_VAL : std::stod(value, &used);
@@ -350,4 +353,74 @@ TEST_CASE("the processing histogram: cumulative buckets, +Inf equals count, sum 
   CHECK(*sum == Approx(expected_sum));
   // The same attempts as metrics().processing.
   CHECK(sc.h.engine->metrics().processing.count == sc.durations_ns.size());
+}
+
+namespace {
+
+// Significant digits of a number's text: "0.00025" has 2, "30" has 1, "1.5e+20" has 2.
+int significant_digits(const std::string& text) {
+  std::string mantissa = text.substr(0, text.find_first_of("eE"));
+  std::string digits;
+  for (char c : mantissa) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  digits.erase(0, digits.find_first_not_of('0'));
+  if (mantissa.find('.') == std::string::npos) digits.erase(digits.find_last_not_of('0') + 1);
+  return static_cast<int>(digits.size());
+}
+
+}  // namespace
+
+TEST_CASE("histogram bucket labels print in their shortest exact form", "[prometheus][histogram]") {
+  Scenario sc(EngineConfig{});
+  std::string text = sc.h.engine->prometheus_text();
+  Exposition e = parse(text);
+  for (const auto& err : e.errors) FAIL(err);
+  std::vector<std::string> les;
+  for (const auto& s : e.samples) {
+    if (s.name == "threadbank_processing_duration_seconds_bucket") les.push_back(s.labels.at("le"));
+  }
+  // What people write in selectors, e.g. {le="0.00025"}.
+  const std::vector<std::string> expected = {"0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+                                             "0.005",  "0.01",    "0.025",  "0.05",  "0.1",
+                                             "0.25",   "1",       "5",      "30",    "+Inf"};
+  CHECK(les == expected);
+  CHECK(text.find(",le=\"0.00025\"} ") != std::string::npos);
+}
+
+TEST_CASE("every sample value reads back exactly, in as few digits as that takes", "[prometheus]") {
+  Scenario sc(EngineConfig{});
+  Exposition e = parse(sc.h.engine->prometheus_text());
+  for (const auto& err : e.errors) FAIL(err);
+  REQUIRE(!e.samples.empty());
+  for (const auto& s : e.samples) {
+    INFO(s.name << " " << s.text);
+    if (s.text == "+Inf") continue;
+    // Fewer digits would not read back as the same double (stod of the text is s.value).
+    int digits = significant_digits(s.text);
+    if (digits > 1) {
+      char shorter[512];
+      std::snprintf(shorter, sizeof shorter, "%.*g", digits - 1, s.value);
+      CHECK(std::stod(shorter) != s.value);
+    }
+  }
+  // Values the scenario makes with many digits read back as exactly the same double.
+  SystemMetrics m = sc.h.engine->metrics();
+  auto exact = [&](const std::string& name, double expected) {
+    INFO(name);
+    bool found = false;
+    for (const auto& s : e.samples) {
+      if (s.name != name) continue;
+      found = true;
+      CHECK(std::stod(s.text) == expected);
+    }
+    CHECK(found);
+  };
+  exact("threadbank_uptime_seconds", static_cast<double>(m.uptime_ms) / 1e3);
+  exact("threadbank_load_ratio", m.current_load);
+  exact("threadbank_success_ratio", m.success_rate);
+  exact("threadbank_throughput_per_second", m.throughput_per_s);
+  bool long_value = false;  // at least one value needs more than a few digits
+  for (const auto& s : e.samples) long_value = long_value || significant_digits(s.text) > 6;
+  CHECK(long_value);
 }

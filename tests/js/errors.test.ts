@@ -54,6 +54,15 @@ describe.each(backends)('errors and argument validation ($name)', (backend) => {
     await expect(manager.submitRequest('burn', { iterations: 1.5 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
   });
 
+  it("refuses the basic pack's numbers out of range at submit, queueing nothing", async () => {
+    const before = manager.getSystemMetrics().totalRequests;
+    await expect(manager.submitRequest('sleep', { ms: 1e300 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('sleep', { ms: -1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    await expect(manager.submitRequest('burn', { iterations: -1 })).rejects.toMatchObject({ code: 'E_INVALID_PARAMS' });
+    expect(manager.getSystemMetrics().totalRequests).toBe(before);
+    await expect(manager.submitRequest('sleep', { ms: 0 })).resolves.toEqual({ slept: 0 });
+  });
+
   it('rejects params a native action cannot take: functions, symbols, cycles, prototype keys', async () => {
     const circular: Record<string, unknown> = { a: 1, b: 2 };
     circular.self = circular;

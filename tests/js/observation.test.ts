@@ -67,6 +67,8 @@ describe.each(backends)('metrics, worker status and Prometheus ($name)', (backen
     expect(samples.get('threadbank_requests_finished_total{manager="prom",status="failed"}')).toBe(1);
     expect(samples.get('threadbank_processing_duration_seconds_count{manager="prom"}')).toBe(13);
     expect(samples.get('threadbank_processing_duration_seconds_bucket{manager="prom",le="+Inf"}')).toBe(13);
+    // Bucket bounds read as people write them in selectors.
+    expect(samples.has('threadbank_processing_duration_seconds_bucket{manager="prom",le="0.00025"}')).toBe(true);
     for (const w of manager.getWorkerStatus()) {
       expect(samples.get(`threadbank_worker_tasks_total{manager="prom",bank="n",worker="${w.workerId}",outcome="completed"}`)).toBe(w.tasksCompleted);
     }

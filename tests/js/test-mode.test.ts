@@ -32,6 +32,18 @@ describe.each(withTestMode)('test mode ($name)', (backend) => {
     await manager.shutdown();
   });
 
+  it('keeps the lifecycle steps stamped at clock 0, where the manual clock starts', async () => {
+    const manager = await backend.createTestManager({
+      banks: [{ bankId: 'math', handlers: { add: ({ a, b }: { a: number; b: number }) => ({ result: a + b }) } }],
+    });
+    expect(manager.now()).toBe(0);
+    await manager.submitRequest('add', { a: 2, b: 3 });
+    const [life] = manager.queryRequests({ taskId: 'add' }).items;
+    expect(life?.timestamps).toEqual({ pending: 0, assigned: 0, processing: 0, completed: 0 });
+    expect(life?.finishedAt).toBe(0);
+    await manager.shutdown();
+  });
+
   it('serves tasks from a requestReducer', async () => {
     const manager = await backend.createTestManager({
       tasks: ['add-numbers'],

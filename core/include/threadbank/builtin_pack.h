@@ -9,6 +9,13 @@
 
 namespace threadbank {
 
+/// @brief The longest `sleep` accepts, in ms (an hour): the manifest's maximum for `ms`.
+inline constexpr double SLEEP_MAX_MS = 3'600'000;
+
+/// @brief The most rounds `burn` accepts: the manifest's maximum for `iterations`. Large
+/// enough for any benchmark, small enough that a burn ends, and exact as a double.
+inline constexpr double BURN_MAX_ITERATIONS = 10'000'000'000;
+
 /// @brief Registers echo, add, sleep, fail and burn into `registry`.
 void register_basic_pack(HandlerRegistry& registry);
 

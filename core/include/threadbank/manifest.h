@@ -23,6 +23,10 @@ struct ParamSpec {
   ParamType type = ParamType::ANY;
   bool required = false;
   std::string description;
+  /// Inclusive bounds, allowed on number and integer parameters only. Finite, and
+  /// minimum <= maximum when both are given. Native handlers rely on them to cast safely.
+  std::optional<double> minimum = std::nullopt;
+  std::optional<double> maximum = std::nullopt;
 };
 
 struct ActionSpec {
@@ -56,9 +60,10 @@ Manifest parse_manifest_text(const std::string& text);
 /// @brief The manifest as JSON (what parse_manifest accepts).
 nlohmann::json manifest_to_json(const Manifest& manifest);
 
-/// @brief Checks params against an action's declared parameters. An action with no
-/// declared parameters accepts any object. Throws Error(INVALID_PARAMS) naming the
-/// parameter, what was expected and what was received.
+/// @brief Checks params against an action's declared parameters (type, then bounds). An
+/// action with no declared parameters accepts any object. Throws Error(INVALID_PARAMS)
+/// naming the parameter, what was expected and what was received, e.g.
+/// "params.ms: expected a number from 0 to 3600000 but received the number 1e+300".
 void validate_params(const ActionSpec& action, const nlohmann::json& params);
 
 /// @brief A short description of a JSON value's type for messages ("a string", "null").

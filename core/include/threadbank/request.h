@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -32,6 +33,24 @@ const char* request_status_name(RequestStatus status) noexcept;  ///< "pending",
 bool request_status_from_name(const std::string& name, RequestStatus* out) noexcept;
 inline bool is_final(RequestStatus s) noexcept { return s >= RequestStatus::COMPLETED; }
 
+/// @brief The time of a step that has not happened. Not 0: a clock may read 0 (test mode's
+/// manual clock starts there), and a step stamped then happened. The smallest int64, so
+/// "latest of these stamps" is a plain max and an absent stamp never wins it.
+inline constexpr std::int64_t NEVER_NS = std::numeric_limits<std::int64_t>::min();
+
+/// @brief True when `at_ns` records a step that happened.
+inline constexpr bool stamped(std::int64_t at_ns) noexcept {
+  return at_ns != NEVER_NS;
+}
+
+/// @brief Per-status times with every step absent.
+using StatusTimes = std::array<std::int64_t, REQUEST_STATUS_COUNT>;
+inline constexpr StatusTimes no_status_times() noexcept {
+  StatusTimes times{};
+  for (auto& at : times) at = NEVER_NS;
+  return times;
+}
+
 inline constexpr int MIN_PRIORITY = 0;
 inline constexpr int MAX_PRIORITY = 10;
 inline constexpr int DEFAULT_PRIORITY = 5;
@@ -53,8 +72,8 @@ struct RequestRecord {
   std::uint8_t attempts = 0;      ///< attempts started so far
   std::uint8_t max_attempts = 1;  ///< 1 + retries
   std::int64_t timeout_ns = 0;    ///< per attempt, 0 = none
-  /// Time of the latest entry into each status (ns since epoch, 0 = never).
-  std::array<std::int64_t, REQUEST_STATUS_COUNT> at_ns{};
+  /// Time of the latest entry into each status (ns since epoch, NEVER_NS = never).
+  StatusTimes at_ns = no_status_times();
   std::int64_t submitted_ns = 0;  ///< when it was accepted (date-range queries use this)
   std::int64_t enqueued_ns = 0;   ///< latest (re)queue time; aging counts from here
 };
@@ -72,9 +91,9 @@ struct RequestInfo {
   std::string error_message;
   int attempts = 0;
   int max_attempts = 1;
-  std::array<std::int64_t, REQUEST_STATUS_COUNT> at_ns{};
+  StatusTimes at_ns = no_status_times();  ///< NEVER_NS for steps that did not happen
   std::int64_t submitted_ns = 0;
-  std::int64_t finished_ns = 0;  ///< 0 while live
+  std::int64_t finished_ns = NEVER_NS;  ///< NEVER_NS while live
 };
 
 }  // namespace threadbank
