@@ -59,7 +59,9 @@ export default defineConfig({
   test: {
     // The feature suites that take a backend. Suites of Node-only parts (the worker_threads
     // host, the CLI, test mode) stay in vitest.config.ts.
-    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers'].map((name) => `tests/js/${name}.test.ts`),
+    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers', 'params-refusals', 'payload-limit', 'option-validation', 'shutdown-escalation'].map(
+      (name) => `tests/js/${name}.test.ts`,
+    ),
     testTimeout: 20_000,
     hookTimeout: 20_000,
     browser: {

@@ -3,7 +3,7 @@
  * (a bit mask), and hands them over in flat batches that are decoded here.
  */
 import { OUTBOX, type CoreModule } from './binding.js';
-import type { ErrorCode } from './errors.js';
+import { invalidArgument, type ErrorCode } from './errors.js';
 import type { EventName, ManagerEvent } from './types.js';
 
 type Listener = (event: ManagerEvent) => void;
@@ -21,10 +21,10 @@ export class EventHub {
   }
 
   on(event: EventName, listener: Listener): void {
-    if (typeof listener !== 'function') throw new TypeError(`Expected a function for the ${event} listener`);
     if (event !== 'progress' && !this.typeBits.has(event)) {
-      throw new TypeError(`Expected an event name (${[...this.typeBits.keys(), 'progress'].join(', ')}) but received ${String(event)}`);
+      throw invalidArgument('event', `an event name (${[...this.typeBits.keys(), 'progress'].join(', ')})`, event);
     }
+    if (typeof listener !== 'function') throw invalidArgument(`the ${event} listener`, 'a function', listener);
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
     set.add(listener);

@@ -6,7 +6,7 @@
 import { COMPLETE_ACCEPTED, COMPLETE_NUMBERS, OUTBOX, type CoreModule, type NativeEngine, type OutboxBatch } from './binding.js';
 import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
-import { paramsText } from './params-text.js';
+import { ParamsWalk, type WalkRules } from './params-walk.js';
 import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
 import { ScriptBank } from './script-bank.js';
 import { SubmitBatch } from './submit-batch.js';
@@ -28,11 +28,13 @@ import type {
 import {
   assertNotClosed,
   isPlainObject,
-  measurePayload,
+  MAX_CONCURRENCY,
   resolveManagerOptions,
   resolveQuery,
+  resolveShutdown,
   resolveSubmit,
   validateBank,
+  validateTaskId,
   type ResolvedOptions,
   type ResolvedSubmit,
 } from './validate.js';
@@ -105,6 +107,8 @@ interface Crossing {
 interface TaskRoute {
   /** Params must cross into the core: a native bank runs it, or a manifest declares params. */
   needsParams: boolean;
+  /** The action it runs, named in the core's messages about its params. */
+  action: string;
   /** The core's index for the task (NativeEngine.taskIndex), -1 to name it instead. */
   index: number;
 }
@@ -123,11 +127,20 @@ export class WorkerManager {
   private readonly scriptBanks = new Map<number, ScriptBank>();
   private readonly events: EventHub;
   private readonly codeIndex = new Map<string, number>();
+  /** Checks, measures and copies each submission's params (reused: see ParamsWalk). */
+  private readonly paramsWalk = new ParamsWalk();
+  /** The walk's rules for params that cross as JSON (into the core) and that are only posted. */
+  private readonly asJson: WalkRules;
+  private readonly asClone: WalkRules;
+  /** The same measure for what a script worker sends back (maxPayloadBytes). */
+  private readonly asResult: WalkRules;
   private flushScheduled = false;
   /** Inside process(): a nested drain would take a batch ahead of the rest of this one. */
   private draining = false;
   private referenced = false;
   private closing: Promise<void> | undefined;
+  /** The running shutdown cancels what is left (drain: false, or escalated to it). */
+  private cancelling = false;
   private closed = false;
   private onIdle: (() => void) | undefined;
   private finalMetrics: SystemMetrics | undefined;
@@ -138,6 +151,10 @@ export class WorkerManager {
     this.host = platform.host;
     this.yieldToHost = platform.yieldToHost ?? (() => Promise.resolve());
     this.options = options;
+    const rules = { root: 'params', code: 'E_INVALID_PARAMS', label: (action: string) => `invalid params for ${action}`, limitBytes: options.maxPayloadBytes } as const;
+    this.asJson = { ...rules, asJson: true };
+    this.asClone = { ...rules, asJson: false };
+    this.asResult = { ...rules, root: 'result', asJson: false };
     this.core.errorCodes.forEach((name, index) => this.codeIndex.set(name, index));
     this.engine = new this.core.NativeEngine(
       {
@@ -182,9 +199,10 @@ export class WorkerManager {
    * Adds a bank at run time. A script bank takes requests once its first worker is ready;
    * the others join as they become ready (a worker's start is most of a bank's).
    */
-  async registerBank(bank: BankOptions): Promise<void> {
+  async registerBank(options: BankOptions): Promise<void> {
     assertNotClosed(this.closed || this.closing !== undefined);
-    validateBank(bank, 'bank');
+    // The copy that was checked: a getter is not asked again.
+    const bank = validateBank(options, 'bank');
     const workerCount = bank.workerCount ?? 1;
     const common = {
       id: bank.bankId,
@@ -196,7 +214,7 @@ export class WorkerManager {
       const index = this.call(() => this.engine.registerBank({ ...common, kind: 'native', prefetch: 0, builtin: bank.builtin }));
       this.bankIds[index] = bank.bankId;
       const info = (this.engine.banks() as BankStatus[])[index];
-      for (const action of info?.actions ?? []) this.routes.set(action, { needsParams: true, index: this.engine.taskIndex(action) });
+      for (const action of info?.actions ?? []) this.routes.set(action, { needsParams: true, action, index: this.engine.taskIndex(action) });
       return;
     }
     // Script bank: start the workers first; their `ready` tells which actions they define.
@@ -256,15 +274,18 @@ export class WorkerManager {
     for (const action of manifest.actions) {
       const declared = (action.parameters?.length ?? 0) > 0;
       const route = this.routes.get(action.actionId);
-      this.routes.set(action.actionId, { needsParams: declared || route?.needsParams === true, index: this.engine.taskIndex(action.actionId) });
+      this.routes.set(action.actionId, { needsParams: declared || route?.needsParams === true, action: action.actionId, index: this.engine.taskIndex(action.actionId) });
     }
   }
 
   /** Routes `taskId` to `actionId` of a bank (an alias beside the action's own id). */
   registerTask(taskId: string, bankId: string, actionId: string): void {
+    validateTaskId(taskId, 'taskId');
+    if (typeof bankId !== 'string') throw invalidArgument('bankId', 'a string', bankId);
+    if (typeof actionId !== 'string') throw invalidArgument('actionId', 'a string', actionId);
     this.call(() => this.engine.registerTask(taskId, bankId, actionId));
     const target = this.routes.get(actionId);
-    this.routes.set(taskId, { needsParams: target?.needsParams ?? true, index: this.engine.taskIndex(taskId) });
+    this.routes.set(taskId, { needsParams: target?.needsParams ?? true, action: actionId, index: this.engine.taskIndex(taskId) });
   }
 
   pauseBank(bankId: string): void {
@@ -277,7 +298,11 @@ export class WorkerManager {
   }
 
   setConcurrency(bankId: string, limit: number): void {
-    if (!Number.isInteger(limit) || limit < 1) throw invalidArgument('limit', 'an integer of at least 1', limit);
+    if (typeof bankId !== 'string') throw invalidArgument('bankId', 'a string', bankId);
+    // The core takes a 32-bit integer: a larger number would wrap (2 ** 32 + 1 became 1).
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENCY) {
+      throw invalidArgument('limit', `an integer from 1 to ${MAX_CONCURRENCY}`, limit);
+    }
     this.call(() => this.engine.setConcurrency(bankId, limit));
     this.flush();
   }
@@ -307,6 +332,7 @@ export class WorkerManager {
     const job: Job = { taskId, params, options: resolved, callerStack };
     const request = new Promise<T>((resolve, reject) => {
       const settle = { resolve: resolve as (value: unknown) => void, reject };
+      // Checked before it may wait for room: params that cannot be sent are refused at once.
       let crossing: Crossing;
       try {
         crossing = this.crossingOf(job);
@@ -332,19 +358,29 @@ export class WorkerManager {
     return this.options.callerStacks === 'async' ? awaitedByCaller(request) : request;
   }
 
-  /** How `job` crosses to the core; throws E_INVALID_PARAMS for params that cannot. */
+  /**
+   * How `job` crosses to the core. Throws E_INVALID_PARAMS for params that cannot be sent
+   * (to the core or to a script worker: the same rules, js/src/params-walk.ts) and
+   * E_PAYLOAD_TOO_LARGE for params over maxPayloadBytes. Replaces `job.params` with the
+   * walk's copy, which is what is measured, posted and turned into JSON text.
+   */
   private crossingOf(job: Job): Crossing {
-    const { taskId, params } = job;
+    const { taskId } = job;
     const route = this.routes.get(taskId);
-    const payloadBytes = this.options.maxPayloadBytes > 0 ? measurePayload(params) : 0;
     // Only native actions and declared parameters need the params in the core.
+    const needsParams = route?.needsParams === true;
+    const walk = this.paramsWalk;
+    const params = walk.take(job.params, needsParams ? this.asJson : this.asClone, route?.action ?? taskId);
+    job.params = params;
+    const payloadBytes = walk.bytes;
     const taskIndex = route?.index ?? -1;
-    if (route?.needsParams !== true) return { params: undefined, payloadBytes, taskIndex };
+    if (!needsParams) return { params: undefined, payloadBytes, taskIndex };
     const value: unknown = params === undefined ? {} : params;
     if (!isPlainObject(value) && !Array.isArray(value)) {
       throw new ThreadbankError('E_INVALID_PARAMS', `Expected a plain object or an array for params of ${taskId} but received ${describe(value)}`);
     }
-    return { params: paramsText(value as object) ?? value, payloadBytes, taskIndex };
+    // Plain data crosses as JSON text (one string is one crossing; see ParamsWalk).
+    return { params: walk.plain ? JSON.stringify(value) : value, payloadBytes, taskIndex };
   }
 
   /** Hands the submissions gathered since the last flush to the core, in order. */
@@ -473,9 +509,24 @@ export class WorkerManager {
    * Stops taking requests. With `drain` (default) queued requests still run; without it
    * they fail with E_SHUTTING_DOWN. Resolves when everything settled and workers are gone.
    */
-  shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.closing) return this.closing;
-    const drain = options.drain ?? true;
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    let drain: boolean;
+    try {
+      ({ drain } = resolveShutdown(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.closing) {
+      // A drain under way, asked again without: cancel what is left (as drain: false would
+      // have), and settle when everything has, like the first call.
+      if (!drain && !this.cancelling && !this.closed) {
+        this.cancelling = true;
+        this.engine.shutdown(false);
+        this.flush();
+      }
+      return this.closing;
+    }
+    this.cancelling = !drain;
     this.closing = (async () => {
       // Submitted before the shutdown: the core takes them first (those waiting for room in
       // the queue are cancelled by the shutdown, drain or not).
@@ -634,7 +685,7 @@ export class WorkerManager {
     const limit = this.options.maxPayloadBytes;
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
-      if (result.ok && limit > 0 && measurePayload(result.value) > limit) {
+      if (result.ok && limit > 0 && this.resultTooLarge(result.value)) {
         // What comes back is bounded as what goes out is.
         results[i] = { id: result.id, attempt: result.attempt, ok: false, error: oversizedResult(limit) };
       }
@@ -660,6 +711,17 @@ export class WorkerManager {
     // completeBatch drained the outbox, and submits from event listeners in process() have
     // their flush scheduled; only a shutdown waiting for the last settlement needs one now.
     if (this.onIdle) this.flush();
+  }
+
+  /** Whether a script result counts over maxPayloadBytes, measured as params are. */
+  private resultTooLarge(value: unknown): boolean {
+    try {
+      this.paramsWalk.take(value, this.asResult);
+      return false;
+    } catch (error) {
+      // Only the size matters here: the value was cloned already, whatever else it holds.
+      return error instanceof ThreadbankError && error.code === 'E_PAYLOAD_TOO_LARGE';
+    }
   }
 
   /** A bank whose workers cannot start: fail what waits for it rather than hang. */

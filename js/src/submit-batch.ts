@@ -33,7 +33,7 @@ export class SubmitBatch<Entry> {
 
   /**
    * @param taskIndex the core's index for `task` (NativeEngine.taskIndex), -1 if unknown
-   * @param params JSON text (params-text.ts), a value, or undefined
+   * @param params JSON text (params-walk.ts), a value, or undefined
    */
   add(entry: Entry, task: string, taskIndex: number, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): void {
     const i = this.entries.length;

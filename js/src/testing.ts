@@ -14,7 +14,7 @@ import { WorkerManager } from './manager.js';
 import type { CoreModule } from './binding.js';
 import { loadCore } from './node/core.js';
 import type { BankOptions, NativeBankOptions, WorkerManagerOptions, WorkerManifest } from './types.js';
-import { isPlainObject } from './validate.js';
+import { isPlainObject, readOptions } from './validate.js';
 import type { HandlerMap } from './worker-types.js';
 
 export { ThreadbankError, isThreadbankError } from './errors.js';
@@ -85,8 +85,7 @@ export async function createTestManager(options: TestManagerOptions = {}): Promi
 
 /** Test mode over a given compiled core (the suites use it to cover every backend). */
 export async function createTestManagerOn(core: CoreModule, options: TestManagerOptions = {}): Promise<WorkerManager> {
-  if (!isPlainObject(options)) throw invalidArgument('options', 'an object', options);
-  const { banks = [], requestReducer, tasks, startTime = 0, ...rest } = options as TestManagerOptions;
+  const { banks = [], requestReducer, tasks, startTime = 0, ...rest } = readOptions('options', options, undefined) as TestManagerOptions;
   const handlersByKey = new Map<string, HandlerMap>();
   const resolved: BankOptions[] = banks.map((bank) => {
     if ('builtin' in bank) return bank;

@@ -131,7 +131,10 @@ export interface WorkerManagerOptions {
   retryMaxMs?: number;
   /** Waiting this long raises a request's effective priority by one. */
   agingStepMs?: number;
-  /** Largest params accepted, in bytes (measured as JSON text). 0 = unlimited. */
+  /**
+   * Largest params accepted, counted as their JSON text in characters (holes as null, byte
+   * arrays by their length; docs/guarantees.md). What is sent is what was measured. 0 = unlimited.
+   */
   maxPayloadBytes?: number;
   /** Time a cancelled script handler gets to return before its worker is replaced. */
   cancelGraceMs?: number;

@@ -2,12 +2,54 @@
  * Argument checking lives here, in the TS layer, so every message has the same form:
  * "Expected X for Y but received Z". The core re-checks what it relies on.
  */
-import { invalidArgument, ThreadbankError } from './errors.js';
-import type { BankOptions, CallerStacks, RequestQuery, SubmitOptions, WorkerManagerOptions } from './types.js';
+import { describe, invalidArgument, ThreadbankError } from './errors.js';
+import { ParamsWalk } from './params-walk.js';
+import type { BankOptions, CallerStacks, RequestQuery, ShutdownOptions, WorkerManagerOptions } from './types.js';
 
 const BANK_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const STRATEGIES = new Set(['least-loaded', 'round-robin', 'fastest-expected']);
+
+/** Most attempts in flight in one bank (the core's MAX_WORKERS x 1024, engine.cc). */
+export const MAX_CONCURRENCY = 2 ** 20;
+
+const MANAGER_KEYS = [
+  'name', 'banks', 'maxQueue', 'queueFullBehavior', 'callerStacks', 'historyLimit', 'defaultRetries',
+  'retryBaseMs', 'retryMaxMs', 'agingStepMs', 'maxPayloadBytes', 'cancelGraceMs', 'workerStartTimeoutMs',
+];
+const BANK_KEYS = ['bankId', 'workerCount', 'strategy', 'concurrency', 'script', 'manifest', 'prefetch', 'resourceLimits', 'builtin'];
+const SUBMIT_KEYS = new Set(['priority', 'timeout', 'retries', 'signal', 'clientId', 'bankId', 'transfer', 'metadata']);
+const SHUTDOWN_KEYS = ['drain'];
+
+/**
+ * The own enumerable fields of an options object, read once into a plain object. A getter
+ * that throws or a Proxy whose traps throw becomes a ThreadbankError naming the field, not
+ * a stray error from deep inside; the fields are then read from the copy, so a getter
+ * cannot answer one value to the check and another to the use. A key outside `known`
+ * (a misspelt `wokerCount` would otherwise be ignored) is refused, as queries do.
+ */
+export function readOptions(what: string, value: unknown, known: readonly string[] | undefined, expected = 'an object'): Record<string, unknown> {
+  let reading = what;
+  try {
+    if (!isPlainObject(value)) throw invalidArgument(what, expected, value);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      reading = `${what}.${key}`;
+      if (known !== undefined && !known.includes(key)) throw invalidArgument(what, `keys among ${known.join(', ')}`, key);
+      out[key] = value[key];
+    }
+    return out;
+  } catch (error) {
+    throw unreadable(reading, error);
+  }
+}
+
+/** `error` if it is ours, else E_INVALID_ARGUMENT saying that reading `what` threw it. */
+function unreadable(what: string, error: unknown): ThreadbankError {
+  if (error instanceof ThreadbankError) return error;
+  const thrown = error instanceof Error ? `${error.name}: ${error.message}` : describe(error);
+  return new ThreadbankError('E_INVALID_ARGUMENT', `Expected a readable value for ${what} but reading it threw ${thrown}`, { cause: error });
+}
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -46,9 +88,7 @@ export interface ResolvedOptions {
 }
 
 export function resolveManagerOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (!isPlainObject(options)) throw invalidArgument('options', 'an object', options);
-  const o = options as WorkerManagerOptions;
+  const o = readOptions('options', options === undefined ? {} : options, MANAGER_KEYS) as WorkerManagerOptions;
   const optional = <T>(value: T | undefined, fallback: T, check: (v: unknown) => T): T =>
     value === undefined ? fallback : check(value);
   const name = optional(o.name, 'threadbank', (v) => {
@@ -57,9 +97,15 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
   });
   const banks = optional(o.banks, [], (v) => {
     if (!Array.isArray(v)) throw invalidArgument('options.banks', 'an array of banks', v);
-    return v as BankOptions[];
-  });
-  banks.forEach((bank, i) => validateBank(bank, `options.banks[${i}]`));
+    let i = 0;
+    try {
+      const out: BankOptions[] = [];
+      for (; i < v.length; i++) out.push(v[i] as BankOptions);
+      return out;
+    } catch (error) {
+      throw unreadable(`options.banks[${i}]`, error);
+    }
+  }).map((bank, i) => validateBank(bank, `options.banks[${i}]`));
   return {
     name,
     banks,
@@ -83,14 +129,14 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
   };
 }
 
-export function validateBank(bank: unknown, what: string): asserts bank is BankOptions {
-  if (!isPlainObject(bank)) throw invalidArgument(what, 'a bank object', bank);
-  const b = bank as Record<string, unknown>;
+/** Checks a bank's options; returns the copy that was checked (see readOptions), to use instead. */
+export function validateBank(bank: unknown, what: string): BankOptions {
+  const b = readOptions(what, bank, BANK_KEYS, 'a bank object');
   if (typeof b.bankId !== 'string' || !BANK_ID.test(b.bankId) || FORBIDDEN_NAMES.has(b.bankId)) {
     throw invalidArgument(`${what}.bankId`, 'an id of 1 to 64 letters, digits, _ . : or -', b.bankId);
   }
   if (b.workerCount !== undefined) integerIn(`${what}.workerCount`, b.workerCount, 1, 1024);
-  if (b.concurrency !== undefined) integerIn(`${what}.concurrency`, b.concurrency, 1, 2 ** 20);
+  if (b.concurrency !== undefined) integerIn(`${what}.concurrency`, b.concurrency, 1, MAX_CONCURRENCY);
   if (b.prefetch !== undefined && b.prefetch !== 'auto') {
     const p = b.prefetch;
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 64) throw invalidArgument(`${what}.prefetch`, "'auto' or an integer from 0 to 64", p);
@@ -101,7 +147,7 @@ export function validateBank(bank: unknown, what: string): asserts bank is BankO
   const hasScript = b.script !== undefined;
   const hasBuiltin = b.builtin !== undefined;
   if (hasScript === hasBuiltin) {
-    throw invalidArgument(what, 'a bank with exactly one of script or builtin', bank);
+    throw invalidArgument(what, 'a bank with exactly one of script or builtin', b);
   }
   if (hasBuiltin && b.builtin !== 'basic') throw invalidArgument(`${what}.builtin`, 'a built-in pack name (basic)', b.builtin);
   if (hasScript) {
@@ -109,23 +155,34 @@ export function validateBank(bank: unknown, what: string): asserts bank is BankO
     if (!(typeof s === 'string' && s.length > 0) && !(s instanceof URL) && typeof s !== 'function') {
       throw invalidArgument(`${what}.script`, 'a path, a URL or a function returning a Worker', s);
     }
-    if (b.manifest !== undefined && !isPlainObject(b.manifest)) {
-      throw invalidArgument(`${what}.manifest`, 'a manifest object', b.manifest);
+    if (b.manifest !== undefined) {
+      b.manifest = readManifest(b.manifest);
+      if (!isPlainObject(b.manifest)) throw invalidArgument(`${what}.manifest`, 'a manifest object', b.manifest);
     }
-    if (b.resourceLimits !== undefined) validateResourceLimits(b.resourceLimits, `${what}.resourceLimits`);
+    if (b.resourceLimits !== undefined) b.resourceLimits = validateResourceLimits(b.resourceLimits, `${what}.resourceLimits`);
   }
+  return b as unknown as BankOptions;
 }
 
-const RESOURCE_LIMITS = new Set(['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']);
+/**
+ * A copy of `manifest` as the core will read it: too deep, circular, a BigInt, a function or
+ * a property that throws is E_INVALID_MANIFEST naming its path in the manifest (the
+ * bindings' conversion would otherwise report it as params, or as what the getter threw).
+ */
+function readManifest(manifest: unknown): unknown {
+  return new ParamsWalk().take(manifest, { root: 'manifest', code: 'E_INVALID_MANIFEST', label: () => 'invalid manifest', asJson: true, limitBytes: 0 });
+}
 
-function validateResourceLimits(limits: unknown, what: string): void {
-  if (!isPlainObject(limits)) throw invalidArgument(what, 'an object of worker_threads resource limits', limits);
-  for (const [key, value] of Object.entries(limits as Record<string, unknown>)) {
-    if (!RESOURCE_LIMITS.has(key)) throw invalidArgument(what, `keys among ${[...RESOURCE_LIMITS].join(', ')}`, key);
+const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+
+function validateResourceLimits(limits: unknown, what: string): Record<string, unknown> {
+  const copy = readOptions(what, limits, RESOURCE_LIMITS, 'an object of worker_threads resource limits');
+  for (const [key, value] of Object.entries(copy)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 20) {
       throw invalidArgument(`${what}.${key}`, 'a number of megabytes above 0', value);
     }
   }
+  return copy;
 }
 
 export interface ResolvedSubmit {
@@ -153,35 +210,84 @@ const NO_OPTIONS: ResolvedSubmit = {
 export function resolveSubmit(taskId: unknown, options: unknown): ResolvedSubmit {
   if (typeof taskId !== 'string' || taskId.length === 0) throw invalidArgument('taskId', 'a non-empty string', taskId);
   if (options === undefined) return NO_OPTIONS;
-  if (!isPlainObject(options)) throw invalidArgument('options', 'an object', options);
-  const o = options as SubmitOptions;
-  const out = { ...NO_OPTIONS };
-  if (o.priority !== undefined) out.priority = integerIn('options.priority', o.priority, 0, 10);
-  if (o.timeout !== undefined) out.timeoutMs = msIn('options.timeout', o.timeout, 2 ** 31);
-  if (o.retries !== undefined) out.retries = integerIn('options.retries', o.retries, 0, 100);
-  if (o.clientId !== undefined) {
-    if (typeof o.clientId !== 'string') throw invalidArgument('options.clientId', 'a string', o.clientId);
-    out.clientId = o.clientId;
-  }
-  if (o.bankId !== undefined) {
-    if (typeof o.bankId !== 'string') throw invalidArgument('options.bankId', 'a string', o.bankId);
-    out.bankId = o.bankId;
-  }
-  if (o.signal !== undefined) {
-    if (typeof AbortSignal === 'undefined' || !(o.signal instanceof AbortSignal)) {
-      throw invalidArgument('options.signal', 'an AbortSignal', o.signal);
+  // Read field by field, each once, without a copy: this runs for every submit with options.
+  let reading = 'options';
+  try {
+    if (!isPlainObject(options)) throw invalidArgument('options', 'an object', options);
+    const out = { ...NO_OPTIONS };
+    for (const key in options) {
+      reading = `options.${key}`;
+      if (!SUBMIT_KEYS.has(key)) throw invalidArgument('options', `keys among ${[...SUBMIT_KEYS].join(', ')}`, key);
+      const value = (options as Record<string, unknown>)[key];
+      if (value !== undefined) setSubmitOption(out, key, value);
     }
-    out.signal = o.signal;
+    return out;
+  } catch (error) {
+    throw unreadable(reading, error);
   }
-  if (o.transfer !== undefined) {
-    if (!Array.isArray(o.transfer)) throw invalidArgument('options.transfer', 'an array of transferable objects', o.transfer);
-    out.transfer = o.transfer;
+}
+
+function setSubmitOption(out: ResolvedSubmit, key: string, value: unknown): void {
+  switch (key) {
+    case 'priority':
+      out.priority = integerIn('options.priority', value, 0, 10);
+      return;
+    case 'timeout':
+      out.timeoutMs = msIn('options.timeout', value, 2 ** 31);
+      return;
+    case 'retries':
+      out.retries = integerIn('options.retries', value, 0, 100);
+      return;
+    case 'clientId':
+    case 'bankId':
+      if (typeof value !== 'string') throw invalidArgument(`options.${key}`, 'a string', value);
+      out[key] = value;
+      return;
+    case 'signal':
+      if (!isAbortSignal(value)) throw invalidArgument('options.signal', 'an AbortSignal', value);
+      out.signal = value;
+      return;
+    case 'transfer':
+      if (!Array.isArray(value)) throw invalidArgument('options.transfer', 'an array of transferable objects', value);
+      out.transfer = value as Transferable[];
+      return;
+    case 'metadata':
+      if (!isPlainObject(value)) throw invalidArgument('options.metadata', 'a plain object', value);
+      out.metadata = value;
+      return;
   }
-  if (o.metadata !== undefined) {
-    if (!isPlainObject(o.metadata)) throw invalidArgument('options.metadata', 'a plain object', o.metadata);
-    out.metadata = o.metadata;
+}
+
+/** AbortSignal's own `aborted` getter, which checks that its receiver is a real AbortSignal. */
+const ABORTED = typeof AbortSignal === 'function' ? Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get : undefined;
+
+/**
+ * Whether `value` is an AbortSignal of this platform, found by its own getter's check
+ * rather than `instanceof`: an object made from AbortSignal.prototype, or a Proxy in a
+ * browser, passes `instanceof` and then throws a TypeError at its first use.
+ */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (ABORTED === undefined || typeof value !== 'object' || value === null) return false;
+  try {
+    ABORTED.call(value);
+    return typeof (value as AbortSignal).addEventListener === 'function';
+  } catch {
+    return false;
   }
-  return out;
+}
+
+/** Shutdown's options, checked: `drain` is a boolean, and nothing else is known. */
+export function resolveShutdown(options: unknown): { drain: boolean } {
+  const o = readOptions('options', options === undefined ? {} : options, SHUTDOWN_KEYS) as ShutdownOptions;
+  if (o.drain !== undefined && typeof o.drain !== 'boolean') throw invalidArgument('options.drain', 'a boolean', o.drain);
+  return { drain: o.drain ?? true };
+}
+
+/** A task id a caller registers: a non-empty string that is not a name of JavaScript's object model. */
+export function validateTaskId(taskId: unknown, what: string): void {
+  if (typeof taskId !== 'string' || taskId.length === 0 || FORBIDDEN_NAMES.has(taskId)) {
+    throw invalidArgument(what, 'a non-empty task id other than __proto__, constructor and prototype', taskId);
+  }
 }
 
 const QUERY_KEYS = ['status', 'priorityRange', 'dateRange', 'clientId', 'taskId', 'bankId', 'pagination'];
@@ -237,34 +343,6 @@ export function resolveQuery(query: unknown): Record<string, unknown> {
     }
   }
   return out;
-}
-
-/** Approximate size of params in bytes, as JSON would be; walks cycles safely. */
-export function measurePayload(value: unknown): number {
-  const seen = new Set<object>();
-  const walk = (v: unknown): number => {
-    switch (typeof v) {
-      case 'string':
-        return v.length + 2;
-      case 'number':
-        return 8;
-      case 'boolean':
-        return 5;
-      case 'object': {
-        if (v === null) return 4;
-        if (ArrayBuffer.isView(v)) return v.byteLength;
-        if (v instanceof ArrayBuffer) return v.byteLength;
-        if (seen.has(v)) return 0;
-        seen.add(v);
-        let total = 2;
-        for (const [key, item] of Object.entries(v)) total += key.length + 3 + walk(item);
-        return total;
-      }
-      default:
-        return 0;
-    }
-  };
-  return walk(value);
 }
 
 export function assertNotClosed(closed: boolean): void {

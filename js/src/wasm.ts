@@ -2,6 +2,8 @@
 import { nodeScriptHost } from './node/host.js';
 import { WorkerManager } from './manager.js';
 import type { WorkerManagerOptions } from './types.js';
+import { invalidArgument } from './errors.js';
+import { readOptions } from './validate.js';
 import { loadWasmCore } from './wasm/load-node.js';
 
 export { WorkerManager } from './manager.js';
@@ -15,7 +17,9 @@ export interface WasmManagerOptions extends WorkerManagerOptions {
 }
 
 export async function createWorkerManager(options?: WasmManagerOptions): Promise<WorkerManager> {
-  const { noThreads = false, ...rest } = options ?? {};
+  // Read once, through the checks every option gets (a getter that throws is an E_INVALID_ARGUMENT).
+  const { noThreads = false, ...rest } = readOptions('options', options ?? {}, undefined);
+  if (typeof noThreads !== 'boolean') throw invalidArgument('options.noThreads', 'a boolean', noThreads);
   const core = await loadWasmCore(!noThreads);
   return WorkerManager.create({ core, host: nodeScriptHost }, rest);
 }

@@ -189,7 +189,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     }
     /** One submit; the caller schedules the work it may have queued (afterWork). */
     private submitOne(task: string, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number, waitForRoom: boolean): number {
-      // Plain data arrives as JSON text already (see params-text.ts).
+      // Plain data arrives as JSON text already (see params-walk.ts).
       let text = typeof params === 'string' ? params : '';
       if (params !== undefined && typeof params !== 'string') {
         try {
