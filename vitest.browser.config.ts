@@ -51,6 +51,7 @@ export default defineConfig({
       { find: /^\.\/core-names\.js$/, replacement: here('./tests/js/core-names.browser.ts') },
       // Values the suites import from the package (ThreadbankError) come from the browser build.
       { find: /^\.\.\/\.\.\/dist\/cjs\/index\.js$/, replacement: here('./dist/browser/browser.js') },
+      { find: /^\.\.\/\.\.\/dist\/cjs\/wire\.js$/, replacement: here('./dist/browser/wire.js') },
     ],
   },
   server: {
@@ -59,7 +60,7 @@ export default defineConfig({
   test: {
     // The feature suites that take a backend. Suites of Node-only parts (the worker_threads
     // host, the CLI, test mode) stay in vitest.config.ts.
-    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers', 'params-refusals', 'payload-limit', 'option-validation', 'shutdown-escalation'].map(
+    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers', 'params-refusals', 'payload-limit', 'option-validation', 'shutdown-escalation', 'wire'].map(
       (name) => `tests/js/${name}.test.ts`,
     ),
     testTimeout: 20_000,

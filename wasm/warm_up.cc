@@ -76,7 +76,7 @@ std::string run_warm_up() {
     engine.started_pairs(started);
     check(engine, "startedMany", failures);
     // One worker (workerCount 1) holds both: its results go back in one batch.
-    const int worker = dispatches > 0 ? n.at(views::OUTBOX_HEADER + 3).get<int>() : 0;
+    const int worker = dispatches > 0 ? n.at(views::OUTBOX_HEADER + views::DISPATCH_WORKER).get<int>() : 0;
     engine.complete_batch(bank, worker, results, messages);
     check(engine, "completeMany", failures);
   } else {

@@ -399,29 +399,8 @@ class WasmEngine {
   json submit_errors_ = json::array();
 };
 
-namespace detail {
-
-template <typename NameOf>
-std::string names_json(int count, NameOf name_of) {
-  json out = json::array();
-  for (int i = 0; i < count; ++i) out.push_back(name_of(i));
-  return out.dump();
-}
-
-}  // namespace detail
-
-// Index -> name tables, generated from the core's enums (as the Node addon exports them).
-inline std::string name_tables() {
-  using detail::names_json;
-  json tables = {
-      {"errorCodes", json::parse(names_json(ERROR_CODE_COUNT, [](int i) { return error_code_name(static_cast<ErrorCode>(i)); }))},
-      {"eventTypes", json::parse(names_json(EVENT_TYPE_COUNT, [](int i) { return event_type_name(static_cast<EventType>(i)); }))},
-      {"requestStatuses", json::parse(names_json(REQUEST_STATUS_COUNT, [](int i) { return request_status_name(static_cast<RequestStatus>(i)); }))},
-      {"workerStates", json::parse(names_json(WORKER_STATE_COUNT, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); }))},
-      {"bankStatuses", json::parse(names_json(BANK_STATUS_COUNT, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); }))},
-  };
-  return tables.dump();
-}
+// Index -> name tables and the wire layout, as the Node addon exports them.
+inline std::string name_tables() { return views::module_tables().dump(); }
 
 inline bool threaded() {
 #ifdef __EMSCRIPTEN_PTHREADS__

@@ -238,6 +238,44 @@ std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t si
   return attempts;
 }
 
+namespace {
+
+template <typename NameOf>
+json names(int count, NameOf name_of) {
+  json out = json::array();
+  for (int i = 0; i < count; ++i) out.push_back(name_of(i));
+  return out;
+}
+
+template <std::size_t N>
+json field_names(const std::array<const char*, N>& fields) {
+  json out = json::array();
+  for (const char* field : fields) out.push_back(field);
+  return out;
+}
+
+}  // namespace
+
+json module_tables() {
+  static_assert(COMPLETE_NAMES[COMPLETE_ACCEPTED][0] == 'a', "COMPLETE_ACCEPTED names `accepted`");
+  static_assert(DISPATCH_NAMES[DISPATCH_WORKER][0] == 'w', "DISPATCH_WORKER names `worker`");
+  return {
+      {"errorCodes", names(ERROR_CODE_COUNT, [](int i) { return error_code_name(static_cast<ErrorCode>(i)); })},
+      {"eventTypes", names(EVENT_TYPE_COUNT, [](int i) { return event_type_name(static_cast<EventType>(i)); })},
+      {"requestStatuses", names(REQUEST_STATUS_COUNT, [](int i) { return request_status_name(static_cast<RequestStatus>(i)); })},
+      {"workerStates", names(WORKER_STATE_COUNT, [](int i) { return worker_state_name(static_cast<WorkerState>(i)); })},
+      {"bankStatuses", names(BANK_STATUS_COUNT, [](int i) { return bank_status_name(static_cast<BankStatus>(i)); })},
+      {"wire",
+       {{"outboxHeader", field_names(OUTBOX_HEADER_NAMES)},
+        {"dispatch", field_names(DISPATCH_NAMES)},
+        {"abort", field_names(ABORT_NAMES)},
+        {"settled", field_names(SETTLED_NAMES)},
+        {"event", field_names(EVENT_NAMES)},
+        {"complete", field_names(COMPLETE_NAMES)},
+        {"submit", field_names(SUBMIT_NAMES)}}},
+  };
+}
+
 void bank_command(Engine& engine, const std::string& bank, const std::string& command) {
   if (command == "pause") {
     engine.pause_bank(bank);

@@ -3,6 +3,7 @@
 // wasm module so both present the same names. The JS-facing spelling lives here and in the
 // TS types only.
 
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -20,19 +21,34 @@ nlohmann::json balance_report(const BalanceReport& report);
 nlohmann::json query_result(const QueryResult& result);
 /// The TS layer's query object (validated there) to a RequestQuery.
 RequestQuery query_from(const nlohmann::json& query);
-/// The outbox's numbers, in the layout js/src/binding.ts (OutboxBatch, OUTBOX) reads: a
-/// header of four counts (dispatches, aborts, settlements, events), then each record's
-/// fields in turn. Both bindings hand them over in one list (a Float64Array from the addon,
-/// a JSON array from wasm), so the layout is spelled here once.
-constexpr std::size_t OUTBOX_HEADER = 4;
-/// requestId, attempt, bank, worker, action index (in the bank's manifest)
-constexpr std::size_t DISPATCH_FIELDS = 5;
-/// requestId, attempt, bank, worker, timedOut
-constexpr std::size_t ABORT_FIELDS = 5;
-/// requestId, error code
-constexpr std::size_t SETTLED_FIELDS = 2;
-/// type, atMs, requestId, bank, worker, attempt, error code, state
-constexpr std::size_t EVENT_FIELDS = 8;
+/// The wire: every run of numbers that crosses between the bindings and JS, as the names of
+/// its fields in order. This table is the layout's one declaration: the bindings export it
+/// at load (`wire`, see module_tables()), js/src/wire.ts spells the same names and reads
+/// every field by name, and tests/js/wire.test.ts fails if the two disagree.
+///
+/// The outbox crosses as one list: a header of four counts, then each dispatch, abort,
+/// settlement and event in turn (a Float64Array from the addon, a JSON array from wasm).
+constexpr std::array<const char*, 4> OUTBOX_HEADER_NAMES = {"dispatches", "aborts", "settlements", "events"};
+/// action: its index in the bank's manifest
+constexpr std::array<const char*, 5> DISPATCH_NAMES = {"requestId", "attempt", "bank", "worker", "action"};
+constexpr std::array<const char*, 5> ABORT_NAMES = {"requestId", "attempt", "bank", "worker", "timedOut"};
+constexpr std::array<const char*, 2> SETTLED_NAMES = {"requestId", "code"};
+constexpr std::array<const char*, 8> EVENT_NAMES = {"type", "atMs", "requestId", "bank", "worker", "attempt", "code", "state"};
+/// completeBatch's numbers per result; `accepted` is written back by the binding.
+constexpr std::array<const char*, 5> COMPLETE_NAMES = {"requestId", "attempt", "code", "runMs", "accepted"};
+/// submitMany's numbers per submit (timeoutMs and retries below 0: the defaults).
+constexpr std::array<const char*, 5> SUBMIT_NAMES = {"taskIndex", "priority", "timeoutMs", "retries", "payloadBytes"};
+
+constexpr std::size_t OUTBOX_HEADER = OUTBOX_HEADER_NAMES.size();
+constexpr std::size_t DISPATCH_FIELDS = DISPATCH_NAMES.size();
+constexpr std::size_t DISPATCH_WORKER = 3;
+constexpr std::size_t ABORT_FIELDS = ABORT_NAMES.size();
+constexpr std::size_t SETTLED_FIELDS = SETTLED_NAMES.size();
+constexpr std::size_t EVENT_FIELDS = EVENT_NAMES.size();
+
+/// The tables a loaded module exports beside its engine: index -> name for the core's enums
+/// (errorCodes, eventTypes, requestStatuses, workerStates, bankStatuses) and the wire.
+nlohmann::json module_tables();
 
 /// How many numbers write_outbox_numbers() writes for `box`.
 std::size_t outbox_number_count(const Outbox& box);
@@ -51,11 +67,10 @@ nlohmann::json outbox(const Outbox& box);
 /// Outcome::run_ns.
 std::int64_t run_ns_from_ms(double run_ms);
 
-/// Numbers per result in completeBatch's `numbers` (js/src/manager.ts, completeResults):
-/// requestId, attempt, error code, how long the handler ran in ms (-1: unknown), and
-/// `accepted`, which the binding writes back (1 when the core took the result as the
-/// request's outcome, else 0).
-constexpr std::size_t COMPLETE_NUMBERS = 5;
+/// Numbers per result in completeBatch's `numbers` (COMPLETE_NAMES): how the handler ran
+/// (run ms: -1 unknown), and `accepted`, which the binding writes back (1 when the core
+/// took the result as the request's outcome, else 0).
+constexpr std::size_t COMPLETE_NUMBERS = COMPLETE_NAMES.size();
 constexpr std::size_t COMPLETE_ACCEPTED = 4;
 
 /// @brief The results in `count` x COMPLETE_NUMBERS numbers (an unknown error code:
@@ -72,9 +87,8 @@ std::uint8_t attempt_from(double number);
 /// @brief The attempts in started()'s (requestId, attempt) pairs; `size` numbers.
 std::vector<AttemptRef> read_attempt_pairs(const double* numbers, std::size_t size);
 
-/// Numbers per submit in submitMany's `numbers` (js/src/submit-batch.ts): taskIndex,
-/// priority, timeoutMs, retries, payloadBytes.
-constexpr std::size_t SUBMIT_NUMBERS = 5;
+/// Numbers per submit in submitMany's `numbers` (SUBMIT_NAMES, js/src/submit-batch.ts).
+constexpr std::size_t SUBMIT_NUMBERS = SUBMIT_NAMES.size();
 
 /// @brief Fills `spec` from one submit's SUBMIT_NUMBERS numbers (timeoutMs and retries
 /// below 0: the defaults).

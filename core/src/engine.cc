@@ -4,13 +4,16 @@
 #include <atomic>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <queue>
+#include <type_traits>
 #include <unordered_map>
 
 #include "threadbank/native_pool.h"
 #include "threadbank/prometheus.h"
 #include "threadbank/request_queue.h"
 #include "threadbank/stats.h"
+#include "threadbank/timer_queue.h"
 
 namespace threadbank {
 namespace {
@@ -88,16 +91,6 @@ struct BankRuntime {
   }
 };
 
-struct Timer {
-  std::int64_t deadline_ns;
-  RequestId request;
-  std::uint8_t attempt;
-  // RETRY: a backoff ends. STARTED: an attempt's timeout, from its start. HELD: the backstop
-  // for an attempt handed to a worker that never reports starting it (a worker stuck in a
-  // handler before it could send the results that tell the host what began next).
-  enum Kind : std::uint8_t { RETRY, STARTED, HELD } kind;
-  bool operator>(const Timer& other) const { return deadline_ns > other.deadline_ns; }
-};
 
 }  // namespace
 
@@ -135,25 +128,17 @@ struct Engine::Impl {
   Interner clients;
   RequestStore store{10'000};
   RequestId next_id = 1;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  TimerQueue timers;
 
-  // What the binding takes (drain_outbox), under a lock of its own: appended to while the
-  // engine's lock is held (so in the order things happen), taken without the engine's
-  // lock, so the host thread never waits on a native worker's completion to take results.
-  std::mutex outbox_mutex;
-  Outbox outbox;
-  // Set under outbox_mutex when the listener is told of a non-empty outbox, reset when the
-  // outbox is taken. Atomic so apply() can skip both locks while a signal is outstanding:
-  // reading true means the take that resets it comes after our push, and takes our item.
-  std::atomic<bool> outbox_signaled{false};
+  // What the binding takes (drain_outbox); its lock rules are OutboxChannel's.
+  OutboxChannel outbox;
   // submit() queued native attempts without waking their workers (defer_native_wakes).
   std::atomic<bool> native_wakes_owed{false};
   std::atomic<std::uint32_t> submits_while_owed{0};
-  std::mutex listener_mutex;  // guards outbox_listener and serializes its calls
-  std::function<void()> outbox_listener;
   std::uint32_t event_mask = 0;
 
   bool shutting_down = false;
+  bool shutting_down_without_drain = false;  // retries end instead of waiting
   bool queue_was_full = false;
   // Requests accepted while the queue was full (SubmitSpec::wait_for_room), in order; ids of
   // ones cancelled meanwhile stay until they come up. waiting_for_room counts the live ones.
@@ -205,8 +190,7 @@ struct Engine::Impl {
 
   void emit(Effects& fx, Event event) {
     if ((event_mask & event_bit(event.type)) == 0) return;
-    std::lock_guard<std::mutex> lock(outbox_mutex);
-    outbox.events.push_back(event);
+    outbox.push(event);
     fx.signal_outbox = true;
   }
 
@@ -245,8 +229,7 @@ struct Engine::Impl {
   }
 
   void add_timer(Effects& fx, Timer timer) {
-    if (timers.empty() || timer.deadline_ns < timers.top().deadline_ns) fx.wake_timer = true;
-    timers.push(timer);
+    if (timers.add(timer)) fx.wake_timer = true;
   }
 
   // ---------------------------------------------------------------------------------
@@ -445,10 +428,7 @@ struct Engine::Impl {
     settlement.result = std::move(result);
     settlement.message = s.message();
     settlement.params = std::move(s.params);
-    {
-      std::lock_guard<std::mutex> lock(outbox_mutex);
-      outbox.settlements.push_back(std::move(settlement));
-    }
+    outbox.push(std::move(settlement));
     fx.signal_outbox = true;
 
     EventType type = to == RequestStatus::COMPLETED   ? EventType::REQUEST_COMPLETED
@@ -460,10 +440,7 @@ struct Engine::Impl {
     if (live == 0 && shutting_down) fx.became_finished = true;
     // Last: with a tiny history it may evict this very record.
     RequestStore::Evicted evicted = store.finished(r.id);
-    if (!evicted.empty()) {
-      std::lock_guard<std::mutex> lock(outbox_mutex);
-      outbox.evicted.push_back(std::move(evicted));
-    }
+    if (!evicted.empty()) outbox.push(std::move(evicted));
   }
 
   void enqueue(StoredRequest& s, std::int64_t now, bool at_front) {
@@ -577,8 +554,7 @@ struct Engine::Impl {
         }
         fx.run.emplace_back(bank.pool.get(), std::move(d));
       } else {
-        std::lock_guard<std::mutex> lock(outbox_mutex);
-        outbox.dispatches.push_back(std::move(d));
+        outbox.push(std::move(d));
         fx.signal_outbox = true;
       }
       check_queue_drained(now, fx);
@@ -735,10 +711,6 @@ struct Engine::Impl {
     return id;
   }
 
-  void pump_all(std::int64_t now, Effects& fx) {
-    for (std::uint32_t b = 0; b < banks.size(); ++b) pump(b, now, fx);
-  }
-
   // Tells whoever runs an attempt that it is no longer wanted.
   void abort_attempt(const RequestRecord& r, bool timed_out, Effects& fx) {
     BankRuntime& bank = *banks[r.bank];
@@ -746,13 +718,10 @@ struct Engine::Impl {
     if (bank.kind == BankKind::NATIVE) {
       fx.abort.emplace_back(bank.pool.get(), a);
     } else {
-      std::lock_guard<std::mutex> lock(outbox_mutex);
-      outbox.aborts.push_back(a);
+      outbox.push(a);
       fx.signal_outbox = true;
     }
   }
-
-  bool shutting_down_without_drain = false;
 
   // The native banks' pools, read under the lock, to be used after it is released (pools
   // report through complete(), which takes it).
@@ -765,6 +734,117 @@ struct Engine::Impl {
     return pools;
   }
 
+  // Snapshots for observation, read under the lock (the caller holds it), so one scrape
+  // (prometheus_text) sees one state.
+  std::vector<BankInfo> banks_locked() const {
+    const Impl& m = *this;
+    std::vector<BankInfo> out;
+    for (const auto& bank : m.banks) {
+      BankInfo info;
+      info.id = bank->id;
+      info.name = bank->manifest.name;
+      info.kind = bank->kind;
+      info.status = bank->status;
+      info.worker_count = static_cast<int>(bank->workers.size());
+      info.concurrency = bank->concurrency;
+      info.queue_depth = bank->pending;
+      info.in_flight = bank->inflight;
+      info.strategy = bank->strategy;
+      for (const auto& action : bank->manifest.actions) info.actions.push_back(action.id);
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+  SystemMetrics metrics_locked() const {
+    const Impl& m = *this;
+    std::int64_t now = m.clock->now_ns();
+    SystemMetrics out = m.counters;
+    out.pending = m.pending_total;
+    out.waiting_for_room = m.waiting_for_room;
+    out.in_flight = m.inflight_total;
+    std::uint64_t finished = 0;
+    for (auto n : out.finished) finished += n;
+    out.success_rate = finished == 0 ? 1.0
+                                     : static_cast<double>(out.finished[idx(RequestStatus::COMPLETED)]) /
+                                           static_cast<double>(finished);
+    out.processing = m.processing.percentiles();
+    out.queue_wait = m.queue_wait.percentiles();
+    int capacity = 0, inflight = 0;
+    for (const auto& bank : m.banks) {
+      for (const auto& slot : bank->slots) {
+        ++out.worker_count;
+        if (slot.inflight > 0) ++out.busy_workers;
+      }
+      capacity += bank->capacity();
+      inflight += bank->inflight;
+    }
+    out.current_load = capacity == 0 ? 0.0 : std::min(1.0, static_cast<double>(inflight) / capacity);
+    out.throughput_per_s = m.throughput.per_second(now);
+    out.uptime_ms = (now - m.started_ns) / NS_PER_MS;
+    out.stored_requests = m.store.size();
+    return out;
+  }
+
+  std::vector<WorkerStatus> worker_status_locked() const {
+    const Impl& m = *this;
+    std::int64_t now = m.clock->now_ns();
+    std::vector<WorkerStatus> out;
+    for (const auto& bank : m.banks) {
+      for (std::size_t i = 0; i < bank->workers.size(); ++i) {
+        const WorkerRuntime& w = bank->workers[i];
+        const WorkerSlot& slot = bank->slots[i];
+        WorkerStatus st;
+        st.worker_id = bank->id + "#" + std::to_string(i);
+        st.bank = bank->id;
+        st.index = static_cast<int>(i);
+        st.kind = bank->kind;
+        st.alive = slot.alive;
+        st.busy = slot.inflight > 0;
+        st.inflight = slot.inflight;
+        st.capacity = slot.capacity;
+        st.tasks_completed = w.completed;
+        st.tasks_failed = w.failed;
+        st.busy_ns = w.busy_ns + (slot.inflight > 0 ? now - w.busy_since_ns : 0);
+        st.idle_ns = std::max<std::int64_t>(0, now - w.created_ns - st.busy_ns);
+        RequestId current = w.current != NO_REQUEST ? w.current
+                                                    : (w.held.empty() ? NO_REQUEST : w.held.front().first);
+        st.current_request = current;
+        if (const StoredRequest* s = current ? m.store.find(current) : nullptr) {
+          st.current_task = m.tasks.name(s->record.task);
+        }
+        st.restarts = w.restarts;
+        out.push_back(std::move(st));
+      }
+    }
+    return out;
+  }
+
+  // Runs `body` under the engine's lock, then carries out the effects it decided, after the
+  // lock is released: every operation that changes state goes through here ("decide under
+  // the lock, act after it"). If `body` throws, nothing was decided that must be carried out.
+  template <typename Body>
+  auto locked(Body&& body, bool defer_native_wakes = false) {
+    Effects fx;
+    fx.defer_native_wakes = defer_native_wakes;
+    using Result = decltype(body(fx));
+    if constexpr (std::is_void_v<Result>) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        body(fx);
+      }
+      apply(fx);
+    } else {
+      std::optional<Result> out;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        out.emplace(body(fx));
+      }
+      apply(fx);
+      return std::move(*out);
+    }
+  }
+
   // Runs after the lock is released.
   void apply(Effects& fx) {
     for (auto& [pool, abort] : fx.abort) pool->abort(abort.request, abort.attempt, abort.worker);
@@ -775,18 +855,7 @@ struct Engine::Impl {
       { std::lock_guard<std::mutex> lock(mutex); }  // pairs with the timer thread's wait
       timer_cv.notify_one();
     }
-    if (fx.signal_outbox && !outbox_signaled.load(std::memory_order_acquire)) {
-      // The listener runs under its own mutex (never the engine's): set_outbox_listener()
-      // takes it too, so once that returns the old listener is not running and never will.
-      std::lock_guard<std::mutex> calling(listener_mutex);
-      bool signal = false;
-      {
-        std::lock_guard<std::mutex> lock(outbox_mutex);
-        signal = !outbox_signaled && !outbox.empty();
-        if (signal) outbox_signaled = true;
-      }
-      if (signal && outbox_listener) outbox_listener();
-    }
+    if (fx.signal_outbox) outbox.signal();
     // Last, so a thread woken by wait_finished() sees every listener call already made.
     if (fx.became_finished) finished_cv.notify_all();
   }
@@ -798,7 +867,7 @@ struct Engine::Impl {
         timer_cv.wait(lock);
         continue;
       }
-      std::int64_t wait_ns = timers.top().deadline_ns - clock->now_ns();
+      std::int64_t wait_ns = timers.next_deadline_ns() - clock->now_ns();
       if (wait_ns > 0) {
         timer_cv.wait_for(lock, std::chrono::nanoseconds(wait_ns));
         continue;
@@ -903,10 +972,7 @@ std::uint32_t Engine::register_bank(BankConfig config) {
   bank->workers.resize(static_cast<std::size_t>(config.worker_count));
   bank->manifest = std::move(config.manifest);
 
-  Impl::Effects fx;
-  std::uint32_t index = 0;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  return m.locked([&](Impl::Effects& fx) {
     if (m.shutting_down) throw Error(ErrorCode::SHUTTING_DOWN, "the manager is shutting down");
     if (m.bank_index.count(bank->id) != 0) {
       throw Error(ErrorCode::DUPLICATE_BANK, "expected a new bank id but \"" + bank->id +
@@ -914,7 +980,7 @@ std::uint32_t Engine::register_bank(BankConfig config) {
     }
     std::int64_t now = m.clock->now_ns();
     for (auto& worker : bank->workers) worker.created_ns = now;
-    index = static_cast<std::uint32_t>(m.banks.size());
+    auto index = static_cast<std::uint32_t>(m.banks.size());
     if (bank->kind == BankKind::NATIVE) {
       Engine* self = this;
       bank->pool = std::make_unique<NativePool>(
@@ -932,9 +998,8 @@ std::uint32_t Engine::register_bank(BankConfig config) {
     m.bank_index.emplace(bank->id, index);
     m.banks.push_back(std::move(bank));
     m.emit_bank(fx, index, now);
-  }
-  m.apply(fx);
-  return index;
+    return index;
+  });
 }
 
 void Engine::register_task(const std::string& task, const std::string& bank_id,
@@ -957,23 +1022,18 @@ void Engine::register_task(const std::string& task, const std::string& bank_id,
 
 void Engine::pause_bank(const std::string& bank_id) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_named(bank_id);
     if (bank.status == BankStatus::ACTIVE) {
       bank.status = BankStatus::PAUSED;
       m.emit_bank(fx, m.bank_index[bank_id], m.clock->now_ns());
     }
-  }
-  m.apply(fx);
+  });
 }
 
 void Engine::resume_bank(const std::string& bank_id) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_named(bank_id);
     if (bank.status == BankStatus::PAUSED) {
       std::uint32_t b = m.bank_index[bank_id];
@@ -982,15 +1042,12 @@ void Engine::resume_bank(const std::string& bank_id) {
       m.emit_bank(fx, b, now);
       m.pump(b, now, fx);
     }
-  }
-  m.apply(fx);
+  });
 }
 
 void Engine::drain_bank(const std::string& bank_id) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_named(bank_id);
     if (bank.status != BankStatus::DRAINING && bank.status != BankStatus::STOPPED) {
       std::uint32_t b = m.bank_index[bank_id];
@@ -999,8 +1056,7 @@ void Engine::drain_bank(const std::string& bank_id) {
       m.emit_bank(fx, b, now);
       m.pump(b, now, fx);  // a paused bank that drains runs its queue again
     }
-  }
-  m.apply(fx);
+  });
 }
 
 void Engine::set_concurrency(const std::string& bank_id, int limit) {
@@ -1009,35 +1065,16 @@ void Engine::set_concurrency(const std::string& bank_id, int limit) {
     throw Error(ErrorCode::INVALID_ARGUMENT,
                 "expected a concurrency limit of at least 1 but received " + std::to_string(limit));
   }
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_named(bank_id);
     bank.concurrency = limit;
     m.pump(m.bank_index[bank_id], m.clock->now_ns(), fx);
-  }
-  m.apply(fx);
+  });
 }
 
 std::vector<BankInfo> Engine::banks() const {
-  auto& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.mutex);
-  std::vector<BankInfo> out;
-  for (const auto& bank : m.banks) {
-    BankInfo info;
-    info.id = bank->id;
-    info.name = bank->manifest.name;
-    info.kind = bank->kind;
-    info.status = bank->status;
-    info.worker_count = static_cast<int>(bank->workers.size());
-    info.concurrency = bank->concurrency;
-    info.queue_depth = bank->pending;
-    info.in_flight = bank->inflight;
-    info.strategy = bank->strategy;
-    for (const auto& action : bank->manifest.actions) info.actions.push_back(action.id);
-    out.push_back(std::move(info));
-  }
-  return out;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->banks_locked();
 }
 
 std::string Engine::bank_id(std::uint32_t bank) const {
@@ -1047,14 +1084,7 @@ std::string Engine::bank_id(std::uint32_t bank) const {
 
 RequestId Engine::submit(SubmitSpec spec) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  fx.defer_native_wakes = m.config.defer_native_wakes;
-  RequestId id = NO_REQUEST;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    id = m.admit(spec, fx);
-  }
-  m.apply(fx);
+  RequestId id = m.locked([&](Impl::Effects& fx) { return m.admit(spec, fx); }, m.config.defer_native_wakes);
   after_submits(1);
   return id;
 }
@@ -1076,10 +1106,7 @@ void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>&
   constexpr std::size_t SLICE = 64;
   for (std::size_t begin = 0; begin < specs.size(); begin += SLICE) {
     std::size_t end = std::min(specs.size(), begin + SLICE);
-    Impl::Effects fx;
-    fx.defer_native_wakes = m.config.defer_native_wakes;
-    {
-      std::lock_guard<std::mutex> lock(m.mutex);
+    m.locked([&](Impl::Effects& fx) {
       for (std::size_t i = begin; i < end; ++i) {
         specs[i].wait_for_room = specs[i].wait_for_room || wait_for_room;
         try {
@@ -1089,8 +1116,7 @@ void Engine::submit_many(std::vector<SubmitSpec>& specs, std::vector<Admission>&
           out[i].message = error.what();
         }
       }
-    }
-    m.apply(fx);
+    }, m.config.defer_native_wakes);
     after_submits(end - begin);
   }
 }
@@ -1107,9 +1133,7 @@ void Engine::after_submits(std::size_t count) {
 
 bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  return m.locked([&](Impl::Effects& fx) {
     StoredRequest* s = m.store.find(id);
     if (s == nullptr || is_final(s->record.status)) return false;
     RequestRecord& r = s->record;
@@ -1119,70 +1143,53 @@ bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) 
     std::int64_t now = m.clock->now_ns();
     m.finish(*s, reason, message, nullptr, now, fx);
     m.admit_waiting(now, fx);  // a queued request's place is free
-  }
-  m.apply(fx);
-  return true;
+    return true;
+  });
 }
 
 void Engine::started(RequestId id, std::uint8_t attempt) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
-    m.started_locked(id, attempt, m.clock->now_ns(), fx);
-  }
-  m.apply(fx);
+  m.locked([&](Impl::Effects& fx) { m.started_locked(id, attempt, m.clock->now_ns(), fx); });
 }
 
 void Engine::started_many(const std::vector<AttemptRef>& attempts) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     std::int64_t now = m.clock->now_ns();
     for (const auto& [id, attempt] : attempts) m.started_locked(id, attempt, now, fx);
-  }
-  m.apply(fx);
+  });
 }
 
 bool Engine::complete(RequestId id, std::uint8_t attempt, std::uint32_t bank_index,
                       std::int32_t worker, Outcome outcome) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  bool accepted = false;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  return m.locked([&](Impl::Effects& fx) {
     std::int64_t now = m.clock->now_ns();
-    if (!m.complete_locked(bank_index, worker, id, attempt, outcome, now, fx, &accepted)) return false;
-    m.pump(bank_index, now, fx);
-  }
-  m.apply(fx);
-  return accepted;
+    bool accepted = false;
+    if (m.complete_locked(bank_index, worker, id, attempt, outcome, now, fx, &accepted)) {
+      m.pump(bank_index, now, fx);
+    }
+    return accepted;
+  });
 }
 
 void Engine::complete_many(std::uint32_t bank_index, std::int32_t worker, std::vector<Completion>& results) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     std::int64_t now = m.clock->now_ns();
     bool any = false;
     for (Completion& c : results) {
       any = m.complete_locked(bank_index, worker, c.request, c.attempt, c.outcome, now, fx, &c.accepted) || any;
     }
-    if (!any) return;
-    m.pump(bank_index, now, fx);
-  }
-  m.apply(fx);
+    // One refill of the freed slots after the whole batch.
+    if (any) m.pump(bank_index, now, fx);
+  });
 }
 
 std::int64_t Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, ErrorCode reason,
                                  const std::string& message, const std::vector<AttemptRef>* running) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  std::int64_t restart_delay_ms = 0;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  return m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_at(bank_index);
     std::size_t at = Impl::worker_index(bank, worker);
     std::int64_t now = m.clock->now_ns();
@@ -1230,18 +1237,16 @@ std::int64_t Engine::worker_lost(std::uint32_t bank_index, std::int32_t worker, 
       m.enqueue(**it, now, true);
     }
     m.emit_worker(fx, bank_index, worker, WorkerState::LOST, now);
+    std::int64_t restart_delay_ms = 0;
     if (reason == ErrorCode::WORKER_CRASHED) restart_delay_ms = m.worker_died(bank_index, message, now, fx);
     m.pump(bank_index, now, fx);
-  }
-  m.apply(fx);
-  return restart_delay_ms;
+    return restart_delay_ms;
+  });
 }
 
 void Engine::worker_replaced(std::uint32_t bank_index, std::int32_t worker) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_at(bank_index);
     std::size_t at = Impl::worker_index(bank, worker);
     std::int64_t now = m.clock->now_ns();
@@ -1249,33 +1254,25 @@ void Engine::worker_replaced(std::uint32_t bank_index, std::int32_t worker) {
     ++bank.workers[at].restarts;
     m.emit_worker(fx, bank_index, worker, WorkerState::REPLACED, now);
     m.pump(bank_index, now, fx);
-  }
-  m.apply(fx);
+  });
 }
 
 void Engine::worker_started(std::uint32_t bank_index, std::int32_t worker) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     BankRuntime& bank = m.bank_at(bank_index);
     bank.slots[Impl::worker_index(bank, worker)].alive = true;
     m.pump(bank_index, m.clock->now_ns(), fx);
-  }
-  m.apply(fx);
+  });
 }
 
 std::int64_t Engine::tick() {
   auto& m = *impl_;
-  Impl::Effects fx;
-  std::int64_t next = -1;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  return m.locked([&](Impl::Effects& fx) {
     std::int64_t now = m.clock->now_ns();
     std::vector<std::uint32_t> touched;
-    while (!m.timers.empty() && m.timers.top().deadline_ns <= now) {
-      Timer t = m.timers.top();
-      m.timers.pop();
+    while (std::optional<Timer> due = m.timers.pop_due(now)) {
+      const Timer& t = *due;
       StoredRequest* s = m.store.find(t.request);
       if (s == nullptr || s->record.attempts != t.attempt) continue;
       RequestRecord& r = s->record;
@@ -1287,8 +1284,8 @@ std::int64_t Engine::tick() {
       } else {
         // An attempt a lost worker never ran is reassigned under the same number: only the
         // timer of its current start (or, not yet started, its current hand-over) counts.
-        RequestStatus due = t.kind == Timer::STARTED ? RequestStatus::PROCESSING : RequestStatus::ASSIGNED;
-        if (r.status != due || t.deadline_ns != r.at_ns[idx(due)] + r.timeout_ns) continue;
+        RequestStatus from = t.kind == Timer::STARTED ? RequestStatus::PROCESSING : RequestStatus::ASSIGNED;
+        if (r.status != from || t.deadline_ns != r.at_ns[idx(from)] + r.timeout_ns) continue;
         m.abort_attempt(r, true, fx);
         ++m.banks[r.bank]->workers[static_cast<std::size_t>(r.worker)].failed;
         // A bank whose attempts start hanging must stop handing more to each worker: the
@@ -1303,10 +1300,8 @@ std::int64_t Engine::tick() {
       }
     }
     for (auto b : touched) m.pump(b, now, fx);
-    next = m.timers.empty() ? -1 : m.timers.top().deadline_ns;
-  }
-  m.apply(fx);
-  return next;
+    return m.timers.next_deadline_ns();
+  });
 }
 
 void Engine::wake_native() {
@@ -1329,14 +1324,12 @@ std::size_t Engine::run_native(std::size_t max_jobs) {
 
 std::int64_t Engine::next_deadline_ns() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->timers.empty() ? -1 : impl_->timers.top().deadline_ns;
+  return impl_->timers.next_deadline_ns();
 }
 
 void Engine::shutdown(bool drain) {
   auto& m = *impl_;
-  Impl::Effects fx;
-  {
-    std::lock_guard<std::mutex> lock(m.mutex);
+  m.locked([&](Impl::Effects& fx) {
     std::int64_t now = m.clock->now_ns();
     m.shutting_down = true;
     // Requests still waiting for room never joined the queue: they end here, drain or not.
@@ -1362,13 +1355,7 @@ void Engine::shutdown(bool drain) {
           m.finish(*s, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", nullptr, now, fx);
         }
       }
-      std::vector<RequestId> waiting;
-      auto timers = m.timers;
-      while (!timers.empty()) {
-        if (timers.top().kind == Timer::RETRY) waiting.push_back(timers.top().request);
-        timers.pop();
-      }
-      for (RequestId id : waiting) {
+      for (RequestId id : m.timers.retrying()) {
         StoredRequest* s = m.store.find(id);
         if (s && s->record.status == RequestStatus::PENDING && s->record.waiting_retry) {
           m.finish(*s, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", nullptr, now, fx);
@@ -1381,8 +1368,7 @@ void Engine::shutdown(bool drain) {
       m.pump(b, now, fx);
     }
     if (m.live == 0) fx.became_finished = true;
-  }
-  m.apply(fx);
+  });
 }
 
 bool Engine::finished() const {
@@ -1397,27 +1383,10 @@ bool Engine::wait_finished(std::int64_t timeout_ms) {
   });
 }
 
-void Engine::drain_outbox(Outbox& out) {
-  // Swap rather than copy: the caller's (cleared) vectors keep their capacity for reuse.
-  // Cleared before the lock: freeing the last drain's results is no work for it.
-  out.dispatches.clear();
-  out.aborts.clear();
-  out.settlements.clear();
-  out.events.clear();
-  out.evicted.clear();
-  std::lock_guard<std::mutex> lock(impl_->outbox_mutex);
-  auto& box = impl_->outbox;
-  std::swap(out.dispatches, box.dispatches);
-  std::swap(out.aborts, box.aborts);
-  std::swap(out.settlements, box.settlements);
-  std::swap(out.events, box.events);
-  std::swap(out.evicted, box.evicted);
-  impl_->outbox_signaled = false;
-}
+void Engine::drain_outbox(Outbox& out) { impl_->outbox.take(out); }
 
 void Engine::set_outbox_listener(std::function<void()> listener) {
-  std::lock_guard<std::mutex> lock(impl_->listener_mutex);
-  impl_->outbox_listener = std::move(listener);
+  impl_->outbox.set_listener(std::move(listener));
 }
 
 void Engine::set_event_mask(std::uint32_t mask) {
@@ -1442,69 +1411,13 @@ QueryResult Engine::query(const RequestQuery& query) const {
 }
 
 SystemMetrics Engine::metrics() const {
-  auto& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.mutex);
-  std::int64_t now = m.clock->now_ns();
-  SystemMetrics out = m.counters;
-  out.pending = m.pending_total;
-  out.waiting_for_room = m.waiting_for_room;
-  out.in_flight = m.inflight_total;
-  std::uint64_t finished = 0;
-  for (auto n : out.finished) finished += n;
-  out.success_rate = finished == 0 ? 1.0
-                                   : static_cast<double>(out.finished[idx(RequestStatus::COMPLETED)]) /
-                                         static_cast<double>(finished);
-  out.processing = m.processing.percentiles();
-  out.queue_wait = m.queue_wait.percentiles();
-  int capacity = 0, inflight = 0;
-  for (const auto& bank : m.banks) {
-    for (const auto& slot : bank->slots) {
-      ++out.worker_count;
-      if (slot.inflight > 0) ++out.busy_workers;
-    }
-    capacity += bank->capacity();
-    inflight += bank->inflight;
-  }
-  out.current_load = capacity == 0 ? 0.0 : std::min(1.0, static_cast<double>(inflight) / capacity);
-  out.throughput_per_s = m.throughput.per_second(now);
-  out.uptime_ms = (now - m.started_ns) / NS_PER_MS;
-  out.stored_requests = m.store.size();
-  return out;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->metrics_locked();
 }
 
 std::vector<WorkerStatus> Engine::worker_status() const {
-  auto& m = *impl_;
-  std::lock_guard<std::mutex> lock(m.mutex);
-  std::int64_t now = m.clock->now_ns();
-  std::vector<WorkerStatus> out;
-  for (const auto& bank : m.banks) {
-    for (std::size_t i = 0; i < bank->workers.size(); ++i) {
-      const WorkerRuntime& w = bank->workers[i];
-      const WorkerSlot& slot = bank->slots[i];
-      WorkerStatus st;
-      st.worker_id = bank->id + "#" + std::to_string(i);
-      st.bank = bank->id;
-      st.index = static_cast<int>(i);
-      st.kind = bank->kind;
-      st.alive = slot.alive;
-      st.busy = slot.inflight > 0;
-      st.inflight = slot.inflight;
-      st.capacity = slot.capacity;
-      st.tasks_completed = w.completed;
-      st.tasks_failed = w.failed;
-      st.busy_ns = w.busy_ns + (slot.inflight > 0 ? now - w.busy_since_ns : 0);
-      st.idle_ns = std::max<std::int64_t>(0, now - w.created_ns - st.busy_ns);
-      RequestId current = w.current != NO_REQUEST ? w.current
-                                                  : (w.held.empty() ? NO_REQUEST : w.held.front().first);
-      st.current_request = current;
-      if (const StoredRequest* s = current ? m.store.find(current) : nullptr) {
-        st.current_task = m.tasks.name(s->record.task);
-      }
-      st.restarts = w.restarts;
-      out.push_back(std::move(st));
-    }
-  }
-  return out;
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->worker_status_locked();
 }
 
 BalanceReport Engine::balance_report(const std::string& bank_id) const {
@@ -1531,10 +1444,11 @@ BalanceReport Engine::balance_report(const std::string& bank_id) const {
 }
 
 std::string Engine::prometheus_text() const {
-  SystemMetrics system = metrics();
-  std::vector<WorkerStatus> workers = worker_status();
-  std::vector<BankInfo> bank_list = banks();
+  // One lock for the whole scrape: the counters, workers and banks are one state.
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  SystemMetrics system = impl_->metrics_locked();
+  std::vector<WorkerStatus> workers = impl_->worker_status_locked();
+  std::vector<BankInfo> bank_list = impl_->banks_locked();
   PrometheusInput input;
   input.system = &system;
   input.workers = &workers;

@@ -2,32 +2,16 @@
  * The shape of a compiled core as the TS layer sees it. The Node addon and the wasm module
  * both implement it, so the manager is written once.
  */
+import type { Wire } from './wire.js';
 
 /**
  * What the core hands over in one crossing (drain() and the outbox callback): its numbers in
- * one flat list, laid out as OUTBOX says (bindings/shared/views.h writes them), either alone
+ * one flat list, laid out as js/src/wire.ts says (bindings/shared/views.h writes them), either alone
  * (the Node addon, when no settlement carries a value or a message) or with `values` and
  * `messages`, one per settlement (null where there is none).
  */
 export type OutboxBatch = Float64Array | readonly [numbers: ArrayLike<number>, values: unknown[] | null, messages: (string | null | undefined)[] | null];
 
-/**
- * The outbox's numbers: a header of four counts (dispatches, aborts, settlements, events),
- * then the records of each, this many numbers per record:
- * - dispatch: requestId, attempt, bank, worker, action index (in the bank's manifest);
- * - abort: requestId, attempt, bank, worker, timedOut (1 or 0);
- * - settlement: requestId, index into `errorCodes` (0 = OK);
- * - event: type, atMs, requestId, bank, worker, attempt, error code, state.
- */
-export const OUTBOX = { HEADER: 4, DISPATCH: 5, ABORT: 5, SETTLED: 2, EVENT: 8 } as const;
-
-/**
- * Numbers per result in completeBatch(): requestId, attempt, error code, run ms (-1:
- * unknown), and ACCEPTED, which the core writes back: 1 when it took the result as the
- * request's outcome (the worker held that attempt and it was current), else 0.
- */
-export const COMPLETE_NUMBERS = 5;
-export const COMPLETE_ACCEPTED = 4;
 
 export interface EngineConfigInput {
   name: string;
@@ -83,7 +67,7 @@ export interface NativeEngine {
   /** These script attempts began running: (requestId, attempt) pairs. */
   started(pairs: Float64Array): void;
   /**
-   * Results of script attempts: COMPLETE_NUMBERS numbers each in `numbers`, and where some
+   * Results of script attempts: COMPLETE.SIZE numbers each in `numbers` (js/src/wire.ts), and where some
    * failed, their messages at the same index; then `started` as started() takes it (the
    * attempts that began once these freed their places). Returns the outbox drained right
    * after (the freed slots usually take more work), as drain() would, or null when empty.
@@ -121,8 +105,10 @@ export interface NativeEngine {
   close(): void;
 }
 
-/** A loaded core: the engine class and the name tables generated from the core's enums. */
+/** A loaded core: the engine class, the name tables generated from the core's enums, and the wire layout. */
 export interface CoreModule {
+  /** The wire as the core lays it out (js/src/wire.ts declares the same; a test pins both). */
+  wire: Wire;
   NativeEngine: new (config: EngineConfigInput, onOutbox: (batch: OutboxBatch) => void) => NativeEngine;
   errorCodes: string[];
   eventTypes: string[];

@@ -2,9 +2,10 @@
  * Listeners for manager events. The core collects only the event types someone listens to
  * (a bit mask), and hands them over in flat batches that are decoded here.
  */
-import { OUTBOX, type CoreModule } from './binding.js';
+import type { CoreModule } from './binding.js';
 import { invalidArgument, type ErrorCode } from './errors.js';
 import type { EventName, ManagerEvent } from './types.js';
+import { EVENT } from './wire.js';
 
 type Listener = (event: ManagerEvent) => void;
 
@@ -38,19 +39,19 @@ export class EventHub {
 
   dispatch(events: ArrayLike<number>, metadataOf: (requestId: number) => Record<string, unknown> | undefined): void {
     const { eventTypes, errorCodes, workerStates, bankStatuses } = this.core;
-    for (let i = 0; i < events.length; i += OUTBOX.EVENT) {
-      const type = eventTypes[events[i]!] as EventName;
+    for (let i = 0; i < events.length; i += EVENT.SIZE) {
+      const type = eventTypes[events[i + EVENT.type]!] as EventName;
       const set = this.listeners.get(type);
       if (!set || set.size === 0) continue;
-      const requestId = events[i + 2]!;
-      const bank = this.bankName(events[i + 3]!);
-      const worker = events[i + 4]!;
-      const error = events[i + 6]!;
-      const state = events[i + 7]!;
-      const event: ManagerEvent = { type, timestamp: events[i + 1]! };
+      const requestId = events[i + EVENT.requestId]!;
+      const bank = this.bankName(events[i + EVENT.bank]!);
+      const worker = events[i + EVENT.worker]!;
+      const error = events[i + EVENT.code]!;
+      const state = events[i + EVENT.state]!;
+      const event: ManagerEvent = { type, timestamp: events[i + EVENT.atMs]! };
       if (requestId !== 0) {
         event.requestId = requestId;
-        event.attempt = events[i + 5]!;
+        event.attempt = events[i + EVENT.attempt]!;
         const metadata = metadataOf(requestId);
         if (metadata !== undefined) event.metadata = metadata;
       }

@@ -3,13 +3,14 @@
  * host (worker_threads, Web Workers, in-process). It owns the JS side of each request (the
  * promise, the payload of script actions, the AbortSignal) and nothing the core decides.
  */
-import { COMPLETE_ACCEPTED, COMPLETE_NUMBERS, OUTBOX, type CoreModule, type NativeEngine, type OutboxBatch } from './binding.js';
+import type { CoreModule, NativeEngine, OutboxBatch } from './binding.js';
 import { describe, fromBindingError, invalidArgument, takeStackHere, ThreadbankError, type ErrorCode } from './errors.js';
 import { EventHub } from './events.js';
 import { ParamsWalk, type WalkRules } from './params-walk.js';
 import type { ErrorPayload, ResultMessage, WorkerMessage } from './protocol.js';
 import { ScriptBank } from './script-bank.js';
 import { SubmitBatch } from './submit-batch.js';
+import { ABORT, COMPLETE, DISPATCH, EVENT, OUTBOX_HEADER, SETTLED } from './wire.js';
 import type { ScriptHost } from './script-host.js';
 import type {
   BalanceReport,
@@ -614,25 +615,25 @@ export class WorkerManager {
 
   private processBatch(batch: OutboxBatch): void {
     const [numbers, values, messages] = batch instanceof Float64Array ? [batch, null, null] : batch;
-    const dispatchEnd = OUTBOX.HEADER + numbers[0]! * OUTBOX.DISPATCH;
-    const abortEnd = dispatchEnd + numbers[1]! * OUTBOX.ABORT;
-    const settledEnd = abortEnd + numbers[2]! * OUTBOX.SETTLED;
-    const eventEnd = settledEnd + numbers[3]! * OUTBOX.EVENT;
-    for (let i = OUTBOX.HEADER; i < dispatchEnd; i += OUTBOX.DISPATCH) {
-      const id = numbers[i]!;
-      const bank = this.scriptBanks.get(numbers[i + 2]!);
+    const dispatchEnd = OUTBOX_HEADER.SIZE + numbers[OUTBOX_HEADER.dispatches]! * DISPATCH.SIZE;
+    const abortEnd = dispatchEnd + numbers[OUTBOX_HEADER.aborts]! * ABORT.SIZE;
+    const settledEnd = abortEnd + numbers[OUTBOX_HEADER.settlements]! * SETTLED.SIZE;
+    const eventEnd = settledEnd + numbers[OUTBOX_HEADER.events]! * EVENT.SIZE;
+    for (let i = OUTBOX_HEADER.SIZE; i < dispatchEnd; i += DISPATCH.SIZE) {
+      const id = numbers[i + DISPATCH.requestId]!;
+      const bank = this.scriptBanks.get(numbers[i + DISPATCH.bank]!);
       if (bank === undefined) continue;
       const entry = this.pending.get(id);
-      const task = { id, attempt: numbers[i + 1]!, action: bank.actions[numbers[i + 4]!]!, params: entry?.params };
-      bank.queue(numbers[i + 3]!, task, entry?.transfer);
+      const task = { id, attempt: numbers[i + DISPATCH.attempt]!, action: bank.actions[numbers[i + DISPATCH.action]!]!, params: entry?.params };
+      bank.queue(numbers[i + DISPATCH.worker]!, task, entry?.transfer);
     }
     for (const bank of this.scriptBanks.values()) bank.send();
-    for (let i = dispatchEnd; i < abortEnd; i += OUTBOX.ABORT) {
-      const bank = this.scriptBanks.get(numbers[i + 2]!);
-      bank?.abort(numbers[i + 3]!, numbers[i]!, numbers[i + 1]!, numbers[i + 4] === 1);
+    for (let i = dispatchEnd; i < abortEnd; i += ABORT.SIZE) {
+      const bank = this.scriptBanks.get(numbers[i + ABORT.bank]!);
+      bank?.abort(numbers[i + ABORT.worker]!, numbers[i + ABORT.requestId]!, numbers[i + ABORT.attempt]!, numbers[i + ABORT.timedOut] === 1);
     }
-    for (let i = abortEnd, n = 0; i < settledEnd; i += OUTBOX.SETTLED, n++) {
-      this.settle(numbers[i]!, numbers[i + 1]!, values ? values[n] : null, messages?.[n] ?? undefined);
+    for (let i = abortEnd, n = 0; i < settledEnd; i += SETTLED.SIZE, n++) {
+      this.settle(numbers[i + SETTLED.requestId]!, numbers[i + SETTLED.code]!, values ? values[n] : null, messages?.[n] ?? undefined);
     }
     if (eventEnd > settledEnd) {
       const events = numbers instanceof Float64Array ? numbers.subarray(settledEnd, eventEnd) : Array.prototype.slice.call(numbers, settledEnd, eventEnd);
@@ -680,7 +681,7 @@ export class WorkerManager {
    * kept for the caller, so a worker cannot answer a request it does not hold.
    */
   private completeResults(bank: ScriptBank, worker: number, results: ResultMessage[], started: number[]): void {
-    const numbers = new Float64Array(results.length * COMPLETE_NUMBERS);
+    const numbers = new Float64Array(results.length * COMPLETE.SIZE);
     let messages: (string | undefined)[] | undefined;
     const limit = this.options.maxPayloadBytes;
     for (let i = 0; i < results.length; i++) {
@@ -690,16 +691,16 @@ export class WorkerManager {
         results[i] = { id: result.id, attempt: result.attempt, ok: false, error: oversizedResult(limit) };
       }
       const r = results[i]!;
-      const at = i * COMPLETE_NUMBERS;
-      numbers[at] = r.id;
-      numbers[at + 1] = r.attempt;
-      numbers[at + 2] = r.ok ? 0 : this.code(workerErrorCode(r.error?.code));
-      numbers[at + 3] = r.ms ?? -1;
+      const at = i * COMPLETE.SIZE;
+      numbers[at + COMPLETE.requestId] = r.id;
+      numbers[at + COMPLETE.attempt] = r.attempt;
+      numbers[at + COMPLETE.code] = r.ok ? 0 : this.code(workerErrorCode(r.error?.code));
+      numbers[at + COMPLETE.runMs] = r.ms ?? -1;
       if (!r.ok) (messages ??= new Array<string | undefined>(results.length))[i] = r.error?.message;
     }
     const batch = this.engine.completeBatch(bank.index, worker, numbers, messages, started.length > 0 ? new Float64Array(started) : undefined);
     for (let i = 0; i < results.length; i++) {
-      if (numbers[i * COMPLETE_NUMBERS + COMPLETE_ACCEPTED] !== 1) continue;
+      if (numbers[i * COMPLETE.SIZE + COMPLETE.accepted] !== 1) continue;
       const result = results[i]!;
       const entry = this.pending.get(result.id);
       if (entry === undefined) continue;

@@ -7,9 +7,7 @@
  * its index, params from one string of JSON texts.
  */
 import type { NativeEngine } from './binding.js';
-
-/** Numbers per submit in `numbers`: taskIndex, priority, timeoutMs, retries, payloadBytes. */
-export const SUBMIT_NUMBERS = 5;
+import { SUBMIT } from './wire.js';
 
 /** Joins the params texts of a batch; JSON text never holds it raw (JSON.stringify escapes it). */
 export const PARAMS_SEPARATOR = '\0';
@@ -21,7 +19,7 @@ export class SubmitBatch<Entry> {
   private texts: string[] = [];
   /** Only made once some submit's params cross as a value (not plain data). */
   private values: unknown[] | undefined;
-  private numbers = new Float64Array(SUBMIT_NUMBERS * 64);
+  private numbers = new Float64Array(SUBMIT.SIZE * 64);
   private ids = new Float64Array(64);
   /** Only made once some submit names a client or pins a bank. */
   private clients: (string | undefined)[] | undefined;
@@ -37,7 +35,7 @@ export class SubmitBatch<Entry> {
    */
   add(entry: Entry, task: string, taskIndex: number, params: unknown, priority: number, timeoutMs: number, retries: number, clientId: string | undefined, bankId: string | undefined, payloadBytes: number): void {
     const i = this.entries.length;
-    if ((i + 1) * SUBMIT_NUMBERS > this.numbers.length) {
+    if ((i + 1) * SUBMIT.SIZE > this.numbers.length) {
       const grown = new Float64Array(this.numbers.length * 2);
       grown.set(this.numbers);
       this.numbers = grown;
@@ -50,12 +48,12 @@ export class SubmitBatch<Entry> {
       this.texts.push('');
       if (params !== undefined) (this.values ??= [])[i] = params;
     }
-    const at = i * SUBMIT_NUMBERS;
-    this.numbers[at] = taskIndex;
-    this.numbers[at + 1] = priority;
-    this.numbers[at + 2] = timeoutMs;
-    this.numbers[at + 3] = retries;
-    this.numbers[at + 4] = payloadBytes;
+    const at = i * SUBMIT.SIZE;
+    this.numbers[at + SUBMIT.taskIndex] = taskIndex;
+    this.numbers[at + SUBMIT.priority] = priority;
+    this.numbers[at + SUBMIT.timeoutMs] = timeoutMs;
+    this.numbers[at + SUBMIT.retries] = retries;
+    this.numbers[at + SUBMIT.payloadBytes] = payloadBytes;
     if (clientId !== undefined) (this.clients ??= [])[i] = clientId;
     if (bankId !== undefined) (this.banks ??= [])[i] = bankId;
   }
@@ -68,7 +66,7 @@ export class SubmitBatch<Entry> {
   submit(engine: NativeEngine, waitForRoom: boolean, accepted: (entry: Entry, id: number) => void, refused: (entry: Entry, error: unknown) => void): void {
     const { entries, tasks, texts, values, clients, banks } = this;
     if (entries.length === 0) return;
-    if (this.ids.length < entries.length) this.ids = new Float64Array(this.numbers.length / SUBMIT_NUMBERS);
+    if (this.ids.length < entries.length) this.ids = new Float64Array(this.numbers.length / SUBMIT.SIZE);
     const ids = this.ids;
     this.entries = [];
     this.tasks = [];

@@ -25,6 +25,7 @@
 #include "threadbank/handlers.h"
 #include "threadbank/manifest.h"
 #include "threadbank/metrics.h"
+#include "threadbank/outbox.h"
 #include "threadbank/prefetch.h"
 #include "threadbank/request.h"
 #include "threadbank/request_store.h"
@@ -104,44 +105,6 @@ struct Admission {
   RequestId id = NO_REQUEST;         ///< the new request's id when accepted
   ErrorCode error = ErrorCode::OK;   ///< why it was refused otherwise
   std::string message;
-};
-
-/// @brief A request that reached a final state, for the binding to settle its promise.
-struct Settlement {
-  RequestId request = NO_REQUEST;
-  RequestStatus status = RequestStatus::COMPLETED;
-  ErrorCode error = ErrorCode::OK;
-  nlohmann::json result;  ///< native actions' results
-  std::string message;
-  /// The request's params, released with the settlement: they were allocated on the
-  /// binding's thread, and freeing them on the native thread that finished the request made
-  /// it take malloc's arena lock against the event loop's own allocations.
-  std::shared_ptr<const nlohmann::json> params;
-};
-
-/// @brief A script attempt that is no longer wanted. `timed_out` asks the binding to
-/// terminate and replace the worker (a handler past its timeout may never return).
-struct Abort {
-  RequestId request = NO_REQUEST;
-  std::uint8_t attempt = 0;
-  std::uint32_t bank = 0;
-  std::int32_t worker = 0;
-  bool timed_out = false;
-};
-
-/// @brief Everything a binding must act on, drained in one crossing.
-struct Outbox {
-  std::vector<Dispatch> dispatches;  ///< attempts for script workers to run
-  std::vector<Abort> aborts;         ///< script attempts no longer wanted (cancel/timeout)
-  std::vector<Settlement> settlements;
-  std::vector<Event> events;
-  /// Records evicted from the request history, freed where the binding drains them: the
-  /// binding's thread allocated them, and a native thread freeing them took malloc's arena
-  /// lock against the event loop's own allocations. Nothing to act on (empty() ignores them).
-  std::vector<RequestStore::Evicted> evicted;
-  bool empty() const noexcept {
-    return dispatches.empty() && aborts.empty() && settlements.empty() && events.empty();
-  }
 };
 
 class Engine {

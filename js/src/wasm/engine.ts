@@ -2,8 +2,9 @@
  * The wasm module as a CoreModule: the same NativeEngine surface the manager uses with the
  * Node addon. Arguments cross as numbers and JSON text; errors come back through error().
  */
-import { COMPLETE_ACCEPTED, COMPLETE_NUMBERS, type BankInput, type CoreModule, type EngineConfigInput, type NativeEngine, type OutboxBatch } from '../binding.js';
-import { PARAMS_SEPARATOR, SUBMIT_NUMBERS } from '../submit-batch.js';
+import type { BankInput, CoreModule, EngineConfigInput, NativeEngine, OutboxBatch } from '../binding.js';
+import { PARAMS_SEPARATOR } from '../submit-batch.js';
+import { COMPLETE, SUBMIT } from '../wire.js';
 
 /** '1', as completeMany marks an accepted result. */
 const ONE = 0x31;
@@ -29,7 +30,7 @@ interface WasmEngineHandle {
   cancel(id: number, code: number, message: string): boolean;
   /**
    * One '\0'-separated segment per submit in each string ('' clients or banks: none at all),
-   * SUBMIT_NUMBERS numbers per submit. Returns a view of the ids in the module's memory (0
+   * SUBMIT.SIZE numbers per submit. Returns a view of the ids in the module's memory (0
    * where refused, see submitErrors), valid until the next call.
    */
   submitMany(tasks: string, params: string, numbers: Float64Array, clients: string, banks: string, waitForRoom: boolean): Float64Array;
@@ -40,7 +41,7 @@ interface WasmEngineHandle {
   /** Returns whether the core accepted the result as the request's outcome. */
   complete(id: number, attempt: number, bank: number, worker: number, code: number, message: string, runMs: number): boolean;
   /**
-   * COMPLETE_NUMBERS numbers per result; `messages` one segment per result, or '' when none
+   * COMPLETE.SIZE numbers per result; `messages` one segment per result, or '' when none
    * failed. Returns one character per result, '1' where the core accepted it.
    */
   completeMany(bank: number, worker: number, numbers: Float64Array, messages: string): string;
@@ -217,7 +218,7 @@ export function wasmCore(module: WasmModule): CoreModule {
     private submitJoined(tasks: string[], paramsText: string, numbers: Float64Array, clientIds: (string | undefined)[] | undefined, bankIds: (string | undefined)[] | undefined, ids: Float64Array, waitForRoom: boolean): (unknown | undefined)[] | null | undefined {
       if (this.closed) throw Object.assign(new Error('the manager has been closed'), { code: 'E_SHUTTING_DOWN' });
       const count = tasks.length;
-      const view = this.handle.submitMany(tasks.join(PARAMS_SEPARATOR), paramsText, numbers.subarray(0, count * SUBMIT_NUMBERS), joined(clientIds, count), joined(bankIds, count), waitForRoom);
+      const view = this.handle.submitMany(tasks.join(PARAMS_SEPARATOR), paramsText, numbers.subarray(0, count * SUBMIT.SIZE), joined(clientIds, count), joined(bankIds, count), waitForRoom);
       const failure = this.handle.error();
       if (failure.startsWith('E_INVALID_ARGUMENT\n')) return undefined; // nothing was submitted
       if (failure !== '') throw errorFrom(failure);
@@ -233,10 +234,10 @@ export function wasmCore(module: WasmModule): CoreModule {
       const texts = paramsText.split(PARAMS_SEPARATOR);
       let errors: unknown[] | null = null;
       for (let i = 0; i < tasks.length; i++) {
-        const n = i * SUBMIT_NUMBERS;
+        const n = i * SUBMIT.SIZE;
         const params = texts[i] !== '' ? texts[i] : paramsValues?.[i];
         try {
-          ids[i] = this.submitOne(tasks[i]!, params, numbers[n + 1]!, numbers[n + 2]!, numbers[n + 3]!, clientIds?.[i], bankIds?.[i], numbers[n + 4]!, waitForRoom);
+          ids[i] = this.submitOne(tasks[i]!, params, numbers[n + SUBMIT.priority]!, numbers[n + SUBMIT.timeoutMs]!, numbers[n + SUBMIT.retries]!, clientIds?.[i], bankIds?.[i], numbers[n + SUBMIT.payloadBytes]!, waitForRoom);
         } catch (error) {
           ids[i] = 0;
           (errors ??= new Array<unknown>(tasks.length))[i] = error;
@@ -260,17 +261,16 @@ export function wasmCore(module: WasmModule): CoreModule {
       if (messages?.some((message) => message?.includes(PARAMS_SEPARATOR))) {
         // A message holding the separator cannot be cut apart: one by one, exactly.
         this.call(() => {
-          for (let i = 0; i * COMPLETE_NUMBERS < numbers.length; i++) {
-            const at = i * COMPLETE_NUMBERS;
-            const accepted = this.handle.complete(numbers[at]!, numbers[at + 1]!, bank, worker, numbers[at + 2]!, messages[i] ?? '', numbers[at + 3]!);
-            numbers[at + COMPLETE_ACCEPTED] = accepted ? 1 : 0;
+          for (let at = 0; at < numbers.length; at += COMPLETE.SIZE) {
+            const accepted = this.handle.complete(numbers[at + COMPLETE.requestId]!, numbers[at + COMPLETE.attempt]!, bank, worker, numbers[at + COMPLETE.code]!, messages[at / COMPLETE.SIZE] ?? '', numbers[at + COMPLETE.runMs]!);
+            numbers[at + COMPLETE.accepted] = accepted ? 1 : 0;
           }
         });
       } else {
-        const count = numbers.length / COMPLETE_NUMBERS;
+        const count = numbers.length / COMPLETE.SIZE;
         const text = messages ? Array.from({ length: count }, (_, i) => messages[i] ?? '').join(PARAMS_SEPARATOR) : '';
         const accepted = this.call(() => this.handle.completeMany(bank, worker, numbers, text));
-        for (let i = 0; i < count; i++) numbers[i * COMPLETE_NUMBERS + COMPLETE_ACCEPTED] = accepted.charCodeAt(i) === ONE ? 1 : 0;
+        for (let i = 0; i < count; i++) numbers[i * COMPLETE.SIZE + COMPLETE.accepted] = accepted.charCodeAt(i) === ONE ? 1 : 0;
       }
       if (started) this.call(() => this.handle.startedMany(started));
       this.afterWork();
