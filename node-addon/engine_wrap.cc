@@ -64,6 +64,7 @@ Napi::Function EngineWrap::define(Napi::Env env) {
                          InstanceMethod("workerReplaced", &EngineWrap::worker_replaced),
                          InstanceMethod("workerStarted", &EngineWrap::worker_started),
                          InstanceMethod("bankCommand", &EngineWrap::bank_command),
+                         InstanceMethod("stopBank", &EngineWrap::stop_bank),
                          InstanceMethod("setConcurrency", &EngineWrap::set_concurrency),
                          InstanceMethod("drain", &EngineWrap::drain),
                          InstanceMethod("setEventMask", &EngineWrap::set_event_mask),
@@ -358,6 +359,15 @@ Napi::Value EngineWrap::bank_command(const Napi::CallbackInfo& info) {
     std::string bank = info[0].As<Napi::String>();
     std::string command = info[1].As<Napi::String>();
     views::bank_command(engine(env), bank, command);
+    return env.Undefined();
+  });
+}
+
+// stopBank(bankId, code, message): see Engine::stop_bank.
+Napi::Value EngineWrap::stop_bank(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    engine(env).stop_bank(info[0].As<Napi::String>(), code_at(info[1]), info[2].As<Napi::String>());
     return env.Undefined();
   });
 }

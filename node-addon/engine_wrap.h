@@ -41,6 +41,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value worker_replaced(const Napi::CallbackInfo& info);
   Napi::Value worker_started(const Napi::CallbackInfo& info);
   Napi::Value bank_command(const Napi::CallbackInfo& info);
+  Napi::Value stop_bank(const Napi::CallbackInfo& info);
   Napi::Value set_concurrency(const Napi::CallbackInfo& info);
   Napi::Value drain(const Napi::CallbackInfo& info);
   /// The outbox now, as drain() returns it (null when empty).

@@ -27,6 +27,7 @@ EMSCRIPTEN_BINDINGS(threadbank) {
       .function("workerReplaced", &WasmEngine::worker_replaced)
       .function("workerStarted", &WasmEngine::worker_started)
       .function("bankCommand", &WasmEngine::bank_command)
+      .function("stopBank", &WasmEngine::stop_bank)
       .function("setConcurrency", &WasmEngine::set_concurrency)
       .function("drain", &WasmEngine::drain)
       .function("setEventMask", &WasmEngine::set_event_mask)

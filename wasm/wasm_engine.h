@@ -256,6 +256,10 @@ class WasmEngine {
     guard([&] { views::bank_command(engine(), bank, command); });
   }
 
+  void stop_bank(const std::string& bank, int code, const std::string& message) {
+    guard([&] { engine().stop_bank(bank, code_at(code), message); });
+  }
+
   void set_concurrency(const std::string& bank, int limit) {
     guard([&] { engine().set_concurrency(bank, limit); });
   }

@@ -1059,6 +1059,29 @@ void Engine::drain_bank(const std::string& bank_id) {
   });
 }
 
+void Engine::stop_bank(const std::string& bank_id, ErrorCode code, const std::string& message) {
+  auto& m = *impl_;
+  m.locked([&](Impl::Effects& fx) {
+    BankRuntime& bank = m.bank_named(bank_id);
+    std::uint32_t b = m.bank_index[bank_id];
+    std::int64_t now = m.clock->now_ns();
+    if (bank.status != BankStatus::STOPPED) {
+      bank.status = BankStatus::STOPPED;
+      m.emit_bank(fx, b, now);
+    }
+    for (RequestId id : m.store.live_ids()) {
+      StoredRequest* s = m.store.find(id);
+      if (s == nullptr || is_final(s->record.status) || s->record.bank != b) continue;
+      RequestRecord& r = s->record;
+      if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
+        m.abort_attempt(r, false, fx);
+      }
+      m.finish(*s, code, message, nullptr, now, fx);
+    }
+    m.admit_waiting(now, fx);  // the places its queued requests held are free
+  });
+}
+
 void Engine::set_concurrency(const std::string& bank_id, int limit) {
   auto& m = *impl_;
   if (limit < 1 || limit > MAX_WORKERS * 1024) {

@@ -27,6 +27,14 @@ StoredRequest& RequestStore::insert(RequestId id) {
   return stored;
 }
 
+std::vector<RequestId> RequestStore::live_ids() const {
+  std::vector<RequestId> ids;
+  for (const auto& [id, stored] : requests_) {
+    if (!is_final(stored.record.status)) ids.push_back(id);
+  }
+  return ids;
+}
+
 StoredRequest* RequestStore::find(RequestId id) {
   auto it = requests_.find(id);
   return it == requests_.end() ? nullptr : &it->second;

@@ -84,6 +84,8 @@ export interface NativeEngine {
   /** A worker the bank was registered with as `starting` is ready for work. */
   workerStarted(bank: number, worker: number): void;
   bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void;
+  /** Ends everything of a bank that cannot work any more, with `code`; it takes nothing new. */
+  stopBank(bankId: string, code: number, message: string): void;
   setConcurrency(bankId: string, limit: number): void;
   drain(): OutboxBatch | null;
   setEventMask(mask: number): void;

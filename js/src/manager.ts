@@ -725,14 +725,9 @@ export class WorkerManager {
     }
   }
 
-  /** A bank whose workers cannot start: fail what waits for it rather than hang. */
+  /** A bank whose workers cannot start: the core stops it, failing what waits for it. */
   private failBank(bank: ScriptBank, message: string): void {
-    this.engine.bankCommand(bank.bankId, 'drain');
-    for (;;) {
-      const page = this.engine.query({ bankId: bank.bankId, statuses: ['pending', 'assigned', 'processing'], limit: 1000 }) as QueryResult;
-      if (page.items.length === 0) break;
-      for (const item of page.items) this.engine.cancel(item.requestId, this.code('E_WORKER_CRASHED'), message);
-    }
+    this.engine.stopBank(bank.bankId, this.code('E_WORKER_CRASHED'), message);
     this.flush();
   }
 }

@@ -12,6 +12,7 @@ using threadbank::testing::action;
 using threadbank::testing::BankOptions;
 using threadbank::testing::code_of;
 using threadbank::testing::ScriptHarness;
+using threadbank::testing::task_spec;
 
 namespace {
 
@@ -342,4 +343,40 @@ TEST_CASE("a payload over max_payload_bytes is E_PAYLOAD_TOO_LARGE", "[routing][
     huge.payload_bytes = std::size_t{1} << 40;
     CHECK(code_of([&] { h.submit(huge); }) == ErrorCode::OK);
   }
+}
+
+TEST_CASE("a stopped bank ends what it has, shows STOPPED and takes nothing new", "[routing][stop]") {
+  EngineConfig config;
+  config.max_queue = 2;
+  ScriptHarness h(config);
+  BankOptions options;
+  options.prefetch = 0;
+  h.bank("b", {action("t", true)}, options);
+  h.bank("other", {action("u")});
+  RequestId running = h.submit("t");
+  Dispatch d = h.take();
+  h.start(d);
+  RequestId queued = h.submit("t");
+  SubmitSpec waiting = task_spec("t");
+  waiting.wait_for_room = true;
+  h.engine->pause_bank("other");
+  RequestId elsewhere = h.submit("u");  // queued beside `queued`: the bound is reached
+  RequestId waits = h.submit(waiting);
+  REQUIRE(h.engine->metrics().waiting_for_room == 1);
+
+  h.engine->stop_bank("b", ErrorCode::WORKER_CRASHED, "no worker could be started");
+  h.pump();
+  for (RequestId id : {running, queued, waits}) {
+    CHECK(h.settlement(id).error == ErrorCode::WORKER_CRASHED);
+    CHECK(h.settlement(id).message == "no worker could be started");
+  }
+  CHECK(h.aborts.size() == 1);  // the running attempt is told to stop
+  CHECK(h.engine->banks()[0].status == BankStatus::STOPPED);
+  CHECK(h.status(elsewhere) == RequestStatus::PENDING);  // other banks are untouched
+  CHECK(code_of([&] { h.engine->submit(task_spec("t")); }) == ErrorCode::SHUTTING_DOWN);
+  // Its late result changes nothing; the worker's slot is freed all the same.
+  h.finish(d);
+  CHECK(h.settle_count(running) == 1);
+  CHECK(h.engine->metrics().pending == 1);
+  CHECK(h.engine->metrics().waiting_for_room == 0);
 }

@@ -124,6 +124,11 @@ class Engine {
   void resume_bank(const std::string& bank);
   /// @brief Takes no new requests for the bank and finishes what it has queued.
   void drain_bank(const std::string& bank);
+  /// @brief Stops a bank for good: it takes no new requests (SHUTTING_DOWN at submit), and
+  /// every request it has that is not final (queued, waiting for a retry or for room, or
+  /// running) ends now with `code` and `message`; running ones are told to stop. For a bank
+  /// that cannot work any more (no worker of it can be started).
+  void stop_bank(const std::string& bank, ErrorCode code, const std::string& message);
   /// @brief Changes a bank's in-flight limit at run time (>= 1).
   void set_concurrency(const std::string& bank, int limit);
   std::vector<BankInfo> banks() const;

@@ -88,6 +88,8 @@ class RequestStore {
   Evicted finished(RequestId id);
 
   std::size_t size() const noexcept { return requests_.size(); }
+  /// @brief The requests not yet final, in no particular order (a walk over the store).
+  std::vector<RequestId> live_ids() const;
   std::size_t history_size() const noexcept { return history_.size(); }
   std::size_t history_limit() const noexcept { return history_limit_; }
 

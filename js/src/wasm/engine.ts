@@ -51,6 +51,7 @@ interface WasmEngineHandle {
   workerReplaced(bank: number, worker: number): void;
   workerStarted(bank: number, worker: number): void;
   bankCommand(bank: string, command: string): void;
+  stopBank(bank: string, code: number, message: string): void;
   setConcurrency(bank: string, limit: number): void;
   drain(): string;
   setEventMask(mask: number): void;
@@ -288,6 +289,10 @@ export function wasmCore(module: WasmModule): CoreModule {
     }
     workerStarted(bank: number, worker: number): void {
       this.call(() => this.handle.workerStarted(bank, worker));
+      this.afterWork();
+    }
+    stopBank(bankId: string, code: number, message: string): void {
+      this.call(() => this.handle.stopBank(bankId, code, message));
       this.afterWork();
     }
     bankCommand(bankId: string, command: 'pause' | 'resume' | 'drain'): void {
