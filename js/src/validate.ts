@@ -4,7 +4,7 @@
  */
 import { describe, invalidArgument, ThreadbankError } from './errors.js';
 import { ParamsWalk } from './params-walk.js';
-import type { BankOptions, CallerStacks, RequestQuery, ShutdownOptions, WorkerManagerOptions } from './types.js';
+import type { BankOptions, CallerStacks, RequestQuery, ShutdownOptions, TransferableObject, WorkerManagerOptions } from './types.js';
 
 const BANK_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -14,11 +14,11 @@ const STRATEGIES = new Set(['least-loaded', 'round-robin', 'fastest-expected']);
 export const MAX_CONCURRENCY = 2 ** 20;
 
 const MANAGER_KEYS = [
-  'name', 'banks', 'maxQueue', 'queueFullBehavior', 'callerStacks', 'historyLimit', 'defaultRetries',
+  'name', 'banks', 'keepResults', 'maxQueue', 'queueFullBehavior', 'callerStacks', 'historyLimit', 'defaultRetries',
   'retryBaseMs', 'retryMaxMs', 'agingStepMs', 'maxPayloadBytes', 'cancelGraceMs', 'workerStartTimeoutMs',
 ];
 const BANK_KEYS = ['bankId', 'workerCount', 'strategy', 'concurrency', 'script', 'manifest', 'prefetch', 'resourceLimits', 'builtin'];
-const SUBMIT_KEYS = new Set(['priority', 'timeout', 'retries', 'signal', 'clientId', 'bankId', 'transfer', 'metadata']);
+const SUBMIT_KEYS = new Set(['priority', 'timeout', 'retries', 'signal', 'clientId', 'bankId', 'transfer', 'transferList', 'metadata', 'onAccepted']);
 const SHUTDOWN_KEYS = ['drain'];
 
 /**
@@ -84,6 +84,7 @@ export interface ResolvedOptions {
   workerStartTimeoutMs: number;
   queueFullBehavior: 'reject' | 'wait';
   callerStacks: CallerStacks;
+  keepResults: boolean;
   banks: BankOptions[];
 }
 
@@ -120,6 +121,10 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
     workerStartTimeoutMs: optional(o.workerStartTimeoutMs, 10_000, (v) => msIn('options.workerStartTimeoutMs', v)),
     queueFullBehavior: optional(o.queueFullBehavior, 'reject' as const, (v) => {
       if (v !== 'reject' && v !== 'wait') throw invalidArgument('options.queueFullBehavior', "'reject' or 'wait'", v);
+      return v;
+    }),
+    keepResults: optional(o.keepResults, false, (v) => {
+      if (typeof v !== 'boolean') throw invalidArgument('options.keepResults', 'a boolean', v);
       return v;
     }),
     callerStacks: optional<CallerStacks>(o.callerStacks, 'async', (v) => {
@@ -192,8 +197,9 @@ export interface ResolvedSubmit {
   clientId: string | undefined;
   bankId: string | undefined;
   signal: AbortSignal | undefined;
-  transfer: Transferable[] | undefined;
+  transfer: TransferableObject[] | undefined;
   metadata: Record<string, unknown> | undefined;
+  onAccepted: ((requestId: number) => void) | undefined;
 }
 
 const NO_OPTIONS: ResolvedSubmit = {
@@ -205,6 +211,7 @@ const NO_OPTIONS: ResolvedSubmit = {
   signal: undefined,
   transfer: undefined,
   metadata: undefined,
+  onAccepted: undefined,
 };
 
 export function resolveSubmit(taskId: unknown, options: unknown): ResolvedSubmit {
@@ -248,8 +255,15 @@ function setSubmitOption(out: ResolvedSubmit, key: string, value: unknown): void
       out.signal = value;
       return;
     case 'transfer':
-      if (!Array.isArray(value)) throw invalidArgument('options.transfer', 'an array of transferable objects', value);
-      out.transfer = value as Transferable[];
+    case 'transferList':
+      // Two names for one list (piscina's is transferList): both at once would leave one unread.
+      if (out.transfer !== undefined) throw new ThreadbankError('E_INVALID_ARGUMENT', 'Expected one of transfer and transferList for options but received both');
+      if (!Array.isArray(value)) throw invalidArgument(`options.${key}`, 'an array of transferable objects', value);
+      out.transfer = value as TransferableObject[];
+      return;
+    case 'onAccepted':
+      if (typeof value !== 'function') throw invalidArgument('options.onAccepted', 'a function', value);
+      out.onAccepted = value as (requestId: number) => void;
       return;
     case 'metadata':
       if (!isPlainObject(value)) throw invalidArgument('options.metadata', 'a plain object', value);
