@@ -360,3 +360,30 @@ export interface BankClient<H extends HandlerMap> {
   /** submitRequest(action, params, { ...options, bankId }) with its types checked. */
   submit<A extends ActionsOf<H>>(action: A, ...args: BankSubmitArgs<ParamsOf<H, A>>): Promise<ResultOf<H, A>>;
 }
+
+/**
+ * What environment() reports: which build of the core a manager created here uses, why, and
+ * what the platform offers. Diagnostics for people (`npx threadbank env`) and health checks.
+ */
+export interface Environment {
+  runtime: 'node' | 'browser';
+  /** The build createWorkerManager() uses here. */
+  backend: 'addon' | 'wasm-threads' | 'wasm-nothreads';
+  /** Why that build, in a sentence. */
+  reason: string;
+  /** Node: whether the native addon loads, and its error if not. Browsers: never loaded. */
+  addon: { loaded: boolean; error?: string };
+  /** Whether the wasm build with threads can run here (shared memory; in a page, cross-origin isolation). */
+  wasmThreads: boolean;
+  /** Threads the machine offers: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
+  parallelism: number;
+  /** Node: process.version. */
+  nodeVersion?: string;
+  /** Node: process.platform and process.arch. */
+  platform?: string;
+  arch?: string;
+  /** Node on Linux: 'glibc <version>' or 'musl'. */
+  libc?: string;
+  /** Browsers: whether the page is cross-origin isolated (COOP/COEP), which threads need. */
+  crossOriginIsolated?: boolean;
+}

@@ -1,5 +1,5 @@
 // The ES module entries: named exports only, as Node gives them.
-import { createWorkerManager, isThreadbankError, ThreadbankError, WorkerManager } from 'threadbank';
+import { createWorkerManager, environment, isThreadbankError, ThreadbankError, WorkerManager, type Environment } from 'threadbank';
 import { createTestManager } from 'threadbank/testing';
 import { createWorkerManager as createOnWasm } from 'threadbank/wasm';
 // @ts-expect-error: there is no default export (Node's ES module view has none)
@@ -12,6 +12,9 @@ export async function run(): Promise<void> {
     const code: string = error.code;
     void code;
   }
+  const report: Environment = environment();
+  const backend: 'addon' | 'wasm-threads' | 'wasm-nothreads' = report.backend;
+  void backend;
   void [ThreadbankError, createTestManager, createOnWasm, threadbank];
   // A browser bank's factory: any Worker-like object, no DOM types needed to name it.
   void { bankId: 'w', script: () => ({ postMessage() {}, terminate() {}, addEventListener() {} }) };
