@@ -163,6 +163,7 @@ export function validateBank(bank: unknown, what: string): BankOptions {
     if (b.manifest !== undefined) {
       b.manifest = readManifest(b.manifest);
       if (!isPlainObject(b.manifest)) throw invalidArgument(`${what}.manifest`, 'a manifest object', b.manifest);
+      checkManifestKeys(b.manifest, `${what}.manifest`);
     }
     if (b.resourceLimits !== undefined) b.resourceLimits = validateResourceLimits(b.resourceLimits, `${what}.resourceLimits`);
   }
@@ -176,6 +177,31 @@ export function validateBank(bank: unknown, what: string): BankOptions {
  */
 function readManifest(manifest: unknown): unknown {
   return new ParamsWalk().take(manifest, { root: 'manifest', code: 'E_INVALID_MANIFEST', label: () => 'invalid manifest', asJson: true, limitBytes: 0 });
+}
+
+const MANIFEST_KEYS = ['name', 'version', 'actions', 'maxConcurrentTasks', 'defaultTimeout'];
+const ACTION_KEYS = ['actionId', 'description', 'parameters', 'retryable', 'timeout', 'estimatedDuration', 'responseType'];
+const PARAMETER_KEYS = ['name', 'type', 'required', 'description', 'minimum', 'maximum'];
+
+/**
+ * Refuses a key a manifest, an action or a parameter does not have: the core ignores fields
+ * it does not know, so a misspelt `retryable` or `requried` would be dropped in silence.
+ * Runs on readManifest's copy (plain data), so nothing here can throw but our own error.
+ */
+function checkManifestKeys(manifest: Record<string, unknown>, what: string): void {
+  const only = (value: unknown, known: string[], where: string) => {
+    if (!isPlainObject(value)) return; // its shape is the core's to refuse, with its message
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) throw new ThreadbankError('E_INVALID_MANIFEST', `Expected keys among ${known.join(', ')} for ${where} but received ${describe(key)}`);
+    }
+  };
+  only(manifest, MANIFEST_KEYS, what);
+  if (!Array.isArray(manifest.actions)) return;
+  manifest.actions.forEach((action: unknown, i) => {
+    only(action, ACTION_KEYS, `${what}.actions[${i}]`);
+    const parameters = isPlainObject(action) ? action.parameters : undefined;
+    if (Array.isArray(parameters)) parameters.forEach((parameter: unknown, j) => only(parameter, PARAMETER_KEYS, `${what}.actions[${i}].parameters[${j}]`));
+  });
 }
 
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
