@@ -560,7 +560,8 @@ export class WorkerManager {
   }
 
   /**
-   * The next `event`, as a promise; with a listener, calls it once and returns the manager.
+   * The next `event`, as a promise (pending for as long as no such event comes, as with
+   * node:events' once()); with a listener, calls it once and returns the manager.
    * The listener form is what node:events' once(manager, name) and on() call, with 'error':
    * that name is accepted and never emitted (failures reach callers as rejections).
    */
