@@ -60,7 +60,7 @@ export default defineConfig({
   test: {
     // The feature suites that take a backend. Suites of Node-only parts (the worker_threads
     // host, the CLI, test mode) stay in vitest.config.ts.
-    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers', 'params-refusals', 'payload-limit', 'option-validation', 'shutdown-escalation', 'wire'].map(
+    include: ['routing', 'lifecycle', 'observation', 'errors', 'script-bank', 'chaos', 'hostile-workers', 'params-refusals', 'payload-limit', 'option-validation', 'shutdown-escalation', 'wire', 'peer-conventions', 'environment'].map(
       (name) => `tests/js/${name}.test.ts`,
     ),
     testTimeout: 20_000,

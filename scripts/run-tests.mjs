@@ -83,6 +83,8 @@ const SUITES = [
   // build) and a plain one (the build without threads).
   vitestSuite('js-chromium-isolated', ['--config', 'vitest.browser.config.ts'], { THREADBANK_BROWSER_ISOLATED: '1' }),
   vitestSuite('js-chromium-plain', ['--config', 'vitest.browser.config.ts'], { THREADBANK_BROWSER_ISOLATED: '0' }),
+  // The shipped declarations under a strict Node project, publint and arethetypeswrong.
+  reportingSuite('types', ['node', 'scripts/check-types.mjs'], 'build/types.json'),
   reportingSuite('browser', ['node', 'tests/browser/run.mjs'], 'build/browser.json'),
   // Bounded here (15 s a target); run longer by hand with scripts/fuzz.sh <seconds>.
   reportingSuite('fuzz', ['bash', 'scripts/fuzz.sh', '15'], 'build/fuzz/results.json'),

@@ -8,6 +8,7 @@ import type { WorkerManagerOptions } from './types.js';
 import { warmUp } from './warm-up.js';
 
 export { WorkerManager } from './manager.js';
+export { environment } from './browser/environment.js';
 export { ThreadbankError, isThreadbankError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';

@@ -9,8 +9,19 @@ import { EVENT } from './wire.js';
 
 type Listener = (event: ManagerEvent) => void;
 
+/** A once() listener's wrapper, which off() finds by the listener it was given. */
+interface OnceWrapper extends Listener {
+  listener: Listener;
+}
+
+/**
+ * Accepted and never emitted: failures reach callers as rejections. node:events' once() and
+ * on() listen for 'error' on any emitter they are given, so refusing it would break them.
+ */
+const NEVER_EMITTED = 'error';
+
 export class EventHub {
-  private readonly listeners = new Map<EventName, Set<Listener>>();
+  private readonly listeners = new Map<EventName | typeof NEVER_EMITTED, Set<Listener>>();
   private readonly typeBits = new Map<string, number>();
 
   constructor(
@@ -21,8 +32,8 @@ export class EventHub {
     core.eventTypes.forEach((name, index) => this.typeBits.set(name, 1 << index));
   }
 
-  on(event: EventName, listener: Listener): void {
-    if (event !== 'progress' && !this.typeBits.has(event)) {
+  on(event: EventName | typeof NEVER_EMITTED, listener: Listener): void {
+    if (event !== 'progress' && event !== NEVER_EMITTED && !this.typeBits.has(event)) {
       throw invalidArgument('event', `an event name (${[...this.typeBits.keys(), 'progress'].join(', ')})`, event);
     }
     if (typeof listener !== 'function') throw invalidArgument(`the ${event} listener`, 'a function', listener);
@@ -32,8 +43,28 @@ export class EventHub {
     this.updateMask();
   }
 
-  off(event: EventName, listener: Listener): void {
-    this.listeners.get(event)?.delete(listener);
+  /** Calls `listener` for the next `event` only. */
+  once(event: EventName | typeof NEVER_EMITTED, listener: Listener): void {
+    if (typeof listener !== 'function') throw invalidArgument(`the ${event} listener`, 'a function', listener);
+    const wrapper = ((e: ManagerEvent) => {
+      this.off(event, wrapper);
+      listener(e);
+    }) as OnceWrapper;
+    wrapper.listener = listener;
+    this.on(event, wrapper);
+  }
+
+  off(event: EventName | typeof NEVER_EMITTED, listener: Listener): void {
+    const set = this.listeners.get(event);
+    if (set === undefined) return;
+    if (!set.delete(listener)) {
+      for (const l of set) {
+        if ((l as Partial<OnceWrapper>).listener === listener) {
+          set.delete(l);
+          break;
+        }
+      }
+    }
     this.updateMask();
   }
 

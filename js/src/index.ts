@@ -5,6 +5,7 @@ import { nodeScriptHost } from './node/host.js';
 import type { WorkerManagerOptions } from './types.js';
 
 export { WorkerManager } from './manager.js';
+export { environment } from './node/environment.js';
 export { ThreadbankError, isThreadbankError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';

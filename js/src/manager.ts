@@ -14,16 +14,20 @@ import { ABORT, COMPLETE, DISPATCH, EVENT, OUTBOX_HEADER, SETTLED } from './wire
 import type { ScriptHost } from './script-host.js';
 import type {
   BalanceReport,
+  BankClient,
   BankOptions,
   BankStatus,
   EventName,
   ManagerEvent,
   QueryResult,
   RequestLifecycle,
+  RequestQuery,
+  RequestResult,
   ShutdownOptions,
   SubmitOptions,
   SystemMetrics,
   WorkerManifest,
+  TransferableObject,
   WorkerStatus,
 } from './types.js';
 import {
@@ -39,6 +43,7 @@ import {
   type ResolvedOptions,
   type ResolvedSubmit,
 } from './validate.js';
+import type { HandlerMap } from './worker-types.js';
 
 export interface Platform {
   core: CoreModule;
@@ -61,7 +66,7 @@ interface Pending {
   taskId: string;
   /** Script actions: the payload, kept here (not in the core) until the request settles. */
   params: unknown;
-  transfer: Transferable[] | undefined;
+  transfer: TransferableObject[] | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Created where the caller called us; its stack is formatted only if we reject. */
@@ -121,6 +126,11 @@ export class WorkerManager {
   private readonly host: ScriptHost;
   private readonly yieldToHost: () => Promise<void>;
   private readonly pending = new Map<number, Pending>();
+  /**
+   * keepResults: finished requests' outcomes, oldest first. Trimmed to historyLimit as the
+   * core trims its history (oldest finished first), so it never outlives the records.
+   */
+  private readonly results = new Map<number, RequestResult>();
   /** Submissions accepted by submitRequest, handed to the core together on the next flush. */
   private readonly outgoing = new SubmitBatch<{ job: Job; settle: Settle }>();
   private readonly routes = new Map<string, TaskRoute>();
@@ -313,6 +323,9 @@ export class WorkerManager {
   /**
    * Runs `taskId` with `params`. Resolves with the handler's result; rejects with a
    * ThreadbankError whose `.code` says why and whose stack points at this call.
+   *
+   * `T` is not checked: it states what the caller expects the handler to return. For task
+   * names, params and results checked against the handlers, use bank<typeof handlers>().
    */
   submitRequest<T = unknown>(taskId: string, params?: unknown, options?: SubmitOptions): Promise<T> {
     // 'sync': the caller's stack, captured before any asynchronous hop (as sharp does). Only
@@ -416,6 +429,17 @@ export class WorkerManager {
       error: undefined,
     };
     this.pending.set(id, entry);
+    const { onAccepted } = job.options;
+    if (onAccepted !== undefined) {
+      // The caller's code, called from inside the batch: a throw must not stop the others.
+      try {
+        onAccepted(id);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
     if (signal) {
       entry.onAbort = () => {
         this.engine.cancel(id, this.code('E_CANCELLED'), 'aborted by its AbortSignal');
@@ -436,6 +460,32 @@ export class WorkerManager {
     this.referenced = busy;
     if (busy) this.engine.ref();
     else this.engine.unref();
+  }
+
+  /**
+   * A typed client for one bank: `manager.bank<typeof handlers>('math').submit('add', { a: 1, b: 2 })`
+   * checks the action's name, its params and the result's type against the handlers under
+   * `tsc --strict`, and runs the request on that bank only. Nothing is checked against the
+   * bank at this call (it may be registered later); submit() rejects as submitRequest() does.
+   */
+  bank<H extends HandlerMap = HandlerMap>(bankId: string): BankClient<H> {
+    if (typeof bankId !== 'string' || bankId.length === 0) throw invalidArgument('bankId', 'a bank id', bankId);
+    const submit = (action: string, params?: unknown, options?: SubmitOptions): Promise<unknown> => {
+      let bound: SubmitOptions | undefined = { bankId };
+      try {
+        if (options !== undefined) {
+          if (!isPlainObject(options)) bound = options;
+          else if (options.bankId !== undefined) throw invalidArgument(`options.bankId of bank('${bankId}').submit()`, 'no bankId (the client is bound to its bank)', options.bankId);
+          else bound = { ...options, bankId };
+        }
+      } catch (error) {
+        if (error instanceof ThreadbankError) return Promise.reject(error);
+        // A getter that throws: submitRequest reads the options again and names the field.
+        bound = options;
+      }
+      return this.submitRequest(action, params, bound);
+    };
+    return { bankId, submit } as BankClient<H>;
   }
 
   /** Cancels a request by id; false if it already finished. */
@@ -465,14 +515,34 @@ export class WorkerManager {
     return this.call(() => this.engine.balanceReport(bankId) as BalanceReport);
   }
 
-  queryRequests(query?: unknown): QueryResult {
+  queryRequests(query?: RequestQuery): QueryResult {
     const resolved = resolveQuery(query);
     return this.call(() => this.engine.query(resolved) as QueryResult);
   }
 
+  /** A request's record while it runs and, once finished, while it is in the history. */
   getRequestLifecycle(requestId: number): RequestLifecycle | undefined {
     const found = this.call(() => this.engine.request(requestId));
     return found === null ? undefined : (found as RequestLifecycle);
+  }
+
+  /** The same as getRequestLifecycle(), under the name the reference API uses. */
+  getRequest(requestId: number): RequestLifecycle | undefined {
+    return this.getRequestLifecycle(requestId);
+  }
+
+  /**
+   * A finished request's outcome (`keepResults: true`): its value, or the error its promise
+   * rejected with. Undefined while it runs, and once its record has left the history
+   * (getRequest() answers undefined then too). Throws E_INVALID_ARGUMENT without keepResults.
+   */
+  getResult<T = unknown>(requestId: number): RequestResult<T> | undefined {
+    if (!this.options.keepResults) throw invalidArgument('getResult()', 'a manager created with keepResults: true', 'keepResults: false');
+    const kept = this.results.get(requestId);
+    if (kept === undefined) return undefined;
+    // After shutdown the core is gone; what is kept is still bounded by historyLimit.
+    if (!this.closed && this.getRequestLifecycle(requestId) === undefined) return undefined;
+    return kept as RequestResult<T>;
   }
 
   /** Prometheus text exposition (format 0.0.4) of the same numbers as getSystemMetrics(). */
@@ -480,14 +550,35 @@ export class WorkerManager {
     return this.call(() => this.engine.prometheus());
   }
 
-  on(event: EventName, listener: (event: ManagerEvent) => void): this {
+  on(event: EventName | 'error', listener: (event: ManagerEvent) => void): this {
     this.events.on(event, listener);
     return this;
   }
 
-  off(event: EventName, listener: (event: ManagerEvent) => void): this {
+  off(event: EventName | 'error', listener: (event: ManagerEvent) => void): this {
     this.events.off(event, listener);
     return this;
+  }
+
+  /**
+   * The next `event`, as a promise (pending for as long as no such event comes, as with
+   * node:events' once()); with a listener, calls it once and returns the manager.
+   * The listener form is what node:events' once(manager, name) and on() call, with 'error':
+   * that name is accepted and never emitted (failures reach callers as rejections).
+   */
+  once(event: EventName): Promise<ManagerEvent>;
+  once(event: EventName | 'error', listener: (event: ManagerEvent) => void): this;
+  once(event: EventName | 'error', listener?: (event: ManagerEvent) => void): Promise<ManagerEvent> | this {
+    if (listener !== undefined) {
+      this.events.once(event, listener);
+      return this;
+    }
+    return new Promise<ManagerEvent>((resolve) => this.events.once(event, resolve));
+  }
+
+  /** node:events' name for off(), which its once() calls to remove its 'error' listener. */
+  removeListener(event: EventName | 'error', listener: (event: ManagerEvent) => void): this {
+    return this.off(event, listener);
   }
 
   // --- test mode --------------------------------------------------------------------------
@@ -551,6 +642,11 @@ export class WorkerManager {
       this.closed = true;
     })();
     return this.closing;
+  }
+
+  /** `await using manager = await createWorkerManager(...)`: shutdown() (draining) at scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -648,7 +744,9 @@ export class WorkerManager {
     this.updateRef();
     if (entry.signal && entry.onAbort) entry.signal.removeEventListener('abort', entry.onAbort);
     if (codeIndex === 0) {
-      entry.resolve(entry.hasResult ? entry.value : value);
+      const result = entry.hasResult ? entry.value : value;
+      if (this.options.keepResults) this.keep({ requestId: id, status: 'completed', value: result });
+      entry.resolve(result);
       return;
     }
     const code = (this.core.errorCodes[codeIndex] ?? 'E_INTERNAL') as ErrorCode;
@@ -664,7 +762,15 @@ export class WorkerManager {
     } else if (code === 'E_CANCELLED' && entry.signal?.aborted) {
       cause = entry.signal.reason;
     }
-    entry.reject(new ThreadbankError(code, `Request ${id} (${entry.taskId}) ${describeFailure(code)}: ${text}`, { requestId: id, cause, callerStack: entry.callerStack }));
+    const error = new ThreadbankError(code, `Request ${id} (${entry.taskId}) ${describeFailure(code)}: ${text}`, { requestId: id, cause, callerStack: entry.callerStack });
+    if (this.options.keepResults) this.keep({ requestId: id, status: statusOf(code), error });
+    entry.reject(error);
+  }
+
+  /** Keeps a finished request's outcome, dropping the oldest beyond the history's bound. */
+  private keep(result: RequestResult): void {
+    this.results.set(result.requestId, result);
+    if (this.results.size > this.options.historyLimit) this.results.delete(this.results.keys().next().value!);
   }
 
   private onWorkerMessage(bank: ScriptBank, worker: number, message: WorkerMessage, started: number[]): void {
@@ -748,6 +854,13 @@ function workerErrorCode(code: string | undefined): ErrorCode {
     default:
       return 'E_HANDLER';
   }
+}
+
+/** The status the core records for a request that failed with `code` (final_status_for, engine.cc). */
+function statusOf(code: ErrorCode): 'failed' | 'cancelled' | 'timed-out' {
+  if (code === 'E_TIMEOUT') return 'timed-out';
+  if (code === 'E_CANCELLED' || code === 'E_SHUTTING_DOWN') return 'cancelled';
+  return 'failed';
 }
 
 function describeFailure(code: ErrorCode): string {

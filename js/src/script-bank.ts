@@ -5,6 +5,7 @@
 import { RunningRecord, type HostMessage, type ResultMessage, type TaskMessage, type WorkerMessage } from './protocol.js';
 import type { ScriptHost, ScriptWorkerHandle } from './script-host.js';
 import type { WorkerResourceLimits, WorkerScript } from './types.js';
+import type { TransferableObject } from './worker-types.js';
 
 export interface ScriptBankOptions {
   bankId: string;
@@ -45,7 +46,7 @@ interface Held {
 interface Outgoing {
   task: TaskMessage;
   /** This task's own transferables: a task posted alone must carry only its own. */
-  transfer: Transferable[] | undefined;
+  transfer: TransferableObject[] | undefined;
 }
 
 interface Slot {
@@ -128,7 +129,7 @@ export class ScriptBank {
   }
 
   /** Adds an attempt to the next message for `worker`. */
-  queue(worker: number, task: TaskMessage, transfer: Transferable[] | undefined): void {
+  queue(worker: number, task: TaskMessage, transfer: TransferableObject[] | undefined): void {
     const slot = this.slots[worker];
     if (!slot) return;
     slot.outgoing.push({ task, transfer });

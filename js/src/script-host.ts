@@ -4,9 +4,10 @@
  */
 import type { HostMessage, WorkerMessage } from './protocol.js';
 import type { WorkerResourceLimits, WorkerScript } from './types.js';
+import type { TransferableObject } from './worker-types.js';
 
 export interface ScriptWorkerHandle {
-  post(message: HostMessage, transfer?: Transferable[]): void;
+  post(message: HostMessage, transfer?: TransferableObject[]): void;
   terminate(): Promise<void>;
   /** Resolves with the worker's actions once it called defineWorker(). */
   ready: Promise<string[]>;

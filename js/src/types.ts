@@ -1,5 +1,8 @@
 /** Public types of the manager API, shared by every platform. */
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode, ThreadbankError } from './errors.js';
+import type { ActionsOf, HandlerMap, ParamsOf, ResultOf, TransferableObject } from './worker-types.js';
+
+export type { TransferableObject };
 
 export type ParamType = 'any' | 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'binary';
 
@@ -41,8 +44,19 @@ export interface WorkerManifest {
 
 export type BalanceStrategy = 'least-loaded' | 'round-robin' | 'fastest-expected';
 
+/**
+ * The parts of a Web Worker a bank uses; a DOM `Worker` fits. Declared here, not taken from
+ * lib.dom, for the same reason as TransferableObject.
+ */
+export interface WebWorkerLike {
+  postMessage(message: unknown, transfer: TransferableObject[]): void;
+  terminate(): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  addEventListener(type: string, listener: (event: any) => void): void;
+}
+
 /** Something that starts a worker: a path or URL (Node), or a factory bundlers can follow. */
-export type WorkerScript = string | URL | (() => Worker);
+export type WorkerScript = string | URL | (() => WebWorkerLike);
 
 interface BankCommon {
   bankId: string;
@@ -108,6 +122,12 @@ export type CallerStacks = 'async' | 'sync' | false;
 
 export interface WorkerManagerOptions {
   name?: string;
+  /**
+   * Keep each finished request's outcome (the result value, or the error) for getResult(),
+   * for as long as the core keeps its record in the history (`historyLimit` requests, oldest
+   * dropped first). Off by default: it holds up to `historyLimit` results in memory.
+   */
+  keepResults?: boolean;
   banks?: BankOptions[];
   /** Pending requests over all banks; over it submissions fail with E_QUEUE_FULL. 0 = unbounded. */
   maxQueue?: number;
@@ -154,7 +174,22 @@ export interface SubmitOptions {
   /** Run on this bank only. */
   bankId?: string;
   /** Objects to transfer rather than copy to a script worker. */
-  transfer?: Transferable[];
+  transfer?: TransferableObject[];
+  /**
+   * The same as `transfer`, under the name piscina and poolifier use. Giving both is
+   * refused with E_INVALID_ARGUMENT.
+   */
+  transferList?: TransferableObject[];
+  /**
+   * Called with the request's id once the core has accepted it, so the caller can cancel it
+   * or read its lifecycle while still awaiting the one promise. Submissions are handed to
+   * the core together, at the end of the current microtask turn or at the next call to any
+   * other method of the manager, whichever comes first: the callback runs then, synchronously,
+   * before any event of the request is dispatched. It is not called for a submission the
+   * core refuses (the promise rejects instead). A callback that throws does not affect the
+   * request; its error is rethrown in a microtask.
+   */
+  onAccepted?: (requestId: number) => void;
   /** Kept with the request in JavaScript and passed to event listeners. */
   metadata?: Record<string, unknown>;
 }
@@ -193,6 +228,11 @@ export interface RequestQuery {
     sortOrder?: 'asc' | 'desc';
   };
 }
+
+/** A finished request's outcome, as getResult() keeps it (`keepResults: true`). */
+export type RequestResult<T = unknown> =
+  | { requestId: number; status: 'completed'; value: T }
+  | { requestId: number; status: 'failed' | 'cancelled' | 'timed-out'; error: ThreadbankError };
 
 export interface QueryResult {
   total: number;
@@ -303,4 +343,47 @@ export interface ManagerEvent {
 export interface ShutdownOptions {
   /** true: run what is queued first; false: cancel it with E_SHUTTING_DOWN. Default true. */
   drain?: boolean;
+}
+
+/** The arguments after the action's name: params may be left out where the handler takes none. */
+export type BankSubmitArgs<P> = undefined extends P
+  ? [params?: P, options?: Omit<SubmitOptions, 'bankId'>]
+  : [params: P, options?: Omit<SubmitOptions, 'bankId'>];
+
+/**
+ * A bank whose handlers TypeScript knows: `manager.bank<typeof handlers>('math')`. submit()
+ * takes only the actions the handlers define, checks their params, and resolves with what the
+ * handler returns (after structured cloning: class instances arrive as plain objects).
+ */
+export interface BankClient<H extends HandlerMap> {
+  readonly bankId: string;
+  /** submitRequest(action, params, { ...options, bankId }) with its types checked. */
+  submit<A extends ActionsOf<H>>(action: A, ...args: BankSubmitArgs<ParamsOf<H, A>>): Promise<ResultOf<H, A>>;
+}
+
+/**
+ * What environment() reports: which build of the core a manager created here uses, why, and
+ * what the platform offers. Diagnostics for people (`npx threadbank env`) and health checks.
+ */
+export interface Environment {
+  runtime: 'node' | 'browser';
+  /** The build createWorkerManager() uses here. */
+  backend: 'addon' | 'wasm-threads' | 'wasm-nothreads';
+  /** Why that build, in a sentence. */
+  reason: string;
+  /** Node: whether the native addon loads, and its error if not. Browsers: never loaded. */
+  addon: { loaded: boolean; error?: string };
+  /** Whether the wasm build with threads can run here (shared memory; in a page, cross-origin isolation). */
+  wasmThreads: boolean;
+  /** Threads the machine offers: os.availableParallelism() in Node, navigator.hardwareConcurrency in browsers. */
+  parallelism: number;
+  /** Node: process.version. */
+  nodeVersion?: string;
+  /** Node: process.platform and process.arch. */
+  platform?: string;
+  arch?: string;
+  /** Node on Linux: 'glibc <version>' or 'musl'. */
+  libc?: string;
+  /** Browsers: whether the page is cross-origin isolated (COOP/COEP), which threads need. */
+  crossOriginIsolated?: boolean;
 }

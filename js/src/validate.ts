@@ -4,7 +4,7 @@
  */
 import { describe, invalidArgument, ThreadbankError } from './errors.js';
 import { ParamsWalk } from './params-walk.js';
-import type { BankOptions, CallerStacks, RequestQuery, ShutdownOptions, WorkerManagerOptions } from './types.js';
+import type { BankOptions, CallerStacks, RequestQuery, ShutdownOptions, TransferableObject, WorkerManagerOptions } from './types.js';
 
 const BANK_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -14,11 +14,11 @@ const STRATEGIES = new Set(['least-loaded', 'round-robin', 'fastest-expected']);
 export const MAX_CONCURRENCY = 2 ** 20;
 
 const MANAGER_KEYS = [
-  'name', 'banks', 'maxQueue', 'queueFullBehavior', 'callerStacks', 'historyLimit', 'defaultRetries',
+  'name', 'banks', 'keepResults', 'maxQueue', 'queueFullBehavior', 'callerStacks', 'historyLimit', 'defaultRetries',
   'retryBaseMs', 'retryMaxMs', 'agingStepMs', 'maxPayloadBytes', 'cancelGraceMs', 'workerStartTimeoutMs',
 ];
 const BANK_KEYS = ['bankId', 'workerCount', 'strategy', 'concurrency', 'script', 'manifest', 'prefetch', 'resourceLimits', 'builtin'];
-const SUBMIT_KEYS = new Set(['priority', 'timeout', 'retries', 'signal', 'clientId', 'bankId', 'transfer', 'metadata']);
+const SUBMIT_KEYS = new Set(['priority', 'timeout', 'retries', 'signal', 'clientId', 'bankId', 'transfer', 'transferList', 'metadata', 'onAccepted']);
 const SHUTDOWN_KEYS = ['drain'];
 
 /**
@@ -84,6 +84,7 @@ export interface ResolvedOptions {
   workerStartTimeoutMs: number;
   queueFullBehavior: 'reject' | 'wait';
   callerStacks: CallerStacks;
+  keepResults: boolean;
   banks: BankOptions[];
 }
 
@@ -122,6 +123,10 @@ export function resolveManagerOptions(options: unknown): ResolvedOptions {
       if (v !== 'reject' && v !== 'wait') throw invalidArgument('options.queueFullBehavior', "'reject' or 'wait'", v);
       return v;
     }),
+    keepResults: optional(o.keepResults, false, (v) => {
+      if (typeof v !== 'boolean') throw invalidArgument('options.keepResults', 'a boolean', v);
+      return v;
+    }),
     callerStacks: optional<CallerStacks>(o.callerStacks, 'async', (v) => {
       if (v !== 'async' && v !== 'sync' && v !== false) throw invalidArgument('options.callerStacks', "'async', 'sync' or false", v);
       return v;
@@ -158,6 +163,7 @@ export function validateBank(bank: unknown, what: string): BankOptions {
     if (b.manifest !== undefined) {
       b.manifest = readManifest(b.manifest);
       if (!isPlainObject(b.manifest)) throw invalidArgument(`${what}.manifest`, 'a manifest object', b.manifest);
+      checkManifestKeys(b.manifest, `${what}.manifest`);
     }
     if (b.resourceLimits !== undefined) b.resourceLimits = validateResourceLimits(b.resourceLimits, `${what}.resourceLimits`);
   }
@@ -171,6 +177,31 @@ export function validateBank(bank: unknown, what: string): BankOptions {
  */
 function readManifest(manifest: unknown): unknown {
   return new ParamsWalk().take(manifest, { root: 'manifest', code: 'E_INVALID_MANIFEST', label: () => 'invalid manifest', asJson: true, limitBytes: 0 });
+}
+
+const MANIFEST_KEYS = ['name', 'version', 'actions', 'maxConcurrentTasks', 'defaultTimeout'];
+const ACTION_KEYS = ['actionId', 'description', 'parameters', 'retryable', 'timeout', 'estimatedDuration', 'responseType'];
+const PARAMETER_KEYS = ['name', 'type', 'required', 'description', 'minimum', 'maximum'];
+
+/**
+ * Refuses a key a manifest, an action or a parameter does not have: the core ignores fields
+ * it does not know, so a misspelt `retryable` or `requried` would be dropped in silence.
+ * Runs on readManifest's copy (plain data), so nothing here can throw but our own error.
+ */
+function checkManifestKeys(manifest: Record<string, unknown>, what: string): void {
+  const only = (value: unknown, known: string[], where: string) => {
+    if (!isPlainObject(value)) return; // its shape is the core's to refuse, with its message
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) throw new ThreadbankError('E_INVALID_MANIFEST', `Expected keys among ${known.join(', ')} for ${where} but received ${describe(key)}`);
+    }
+  };
+  only(manifest, MANIFEST_KEYS, what);
+  if (!Array.isArray(manifest.actions)) return;
+  manifest.actions.forEach((action: unknown, i) => {
+    only(action, ACTION_KEYS, `${what}.actions[${i}]`);
+    const parameters = isPlainObject(action) ? action.parameters : undefined;
+    if (Array.isArray(parameters)) parameters.forEach((parameter: unknown, j) => only(parameter, PARAMETER_KEYS, `${what}.actions[${i}].parameters[${j}]`));
+  });
 }
 
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
@@ -192,8 +223,9 @@ export interface ResolvedSubmit {
   clientId: string | undefined;
   bankId: string | undefined;
   signal: AbortSignal | undefined;
-  transfer: Transferable[] | undefined;
+  transfer: TransferableObject[] | undefined;
   metadata: Record<string, unknown> | undefined;
+  onAccepted: ((requestId: number) => void) | undefined;
 }
 
 const NO_OPTIONS: ResolvedSubmit = {
@@ -205,6 +237,7 @@ const NO_OPTIONS: ResolvedSubmit = {
   signal: undefined,
   transfer: undefined,
   metadata: undefined,
+  onAccepted: undefined,
 };
 
 export function resolveSubmit(taskId: unknown, options: unknown): ResolvedSubmit {
@@ -248,8 +281,15 @@ function setSubmitOption(out: ResolvedSubmit, key: string, value: unknown): void
       out.signal = value;
       return;
     case 'transfer':
-      if (!Array.isArray(value)) throw invalidArgument('options.transfer', 'an array of transferable objects', value);
-      out.transfer = value as Transferable[];
+    case 'transferList':
+      // Two names for one list (piscina's is transferList): both at once would leave one unread.
+      if (out.transfer !== undefined) throw new ThreadbankError('E_INVALID_ARGUMENT', 'Expected one of transfer and transferList for options but received both');
+      if (!Array.isArray(value)) throw invalidArgument(`options.${key}`, 'an array of transferable objects', value);
+      out.transfer = value as TransferableObject[];
+      return;
+    case 'onAccepted':
+      if (typeof value !== 'function') throw invalidArgument('options.onAccepted', 'a function', value);
+      out.onAccepted = value as (requestId: number) => void;
       return;
     case 'metadata':
       if (!isPlainObject(value)) throw invalidArgument('options.metadata', 'a plain object', value);

@@ -6,17 +6,17 @@
 import { describe, ThreadbankError } from './errors.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
 import { checkHandlers, runWorker, transfer } from './worker-runtime.js';
-import type { HandlerMap } from './worker-types.js';
+import type { HandlerMap, TransferableObject } from './worker-types.js';
 
 export { transfer };
-export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, WorkerActions } from './worker-types.js';
+export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, TransferableObject, WorkerActions } from './worker-types.js';
 
 /** Test mode registers handlers here instead of starting a worker (see testing.ts). */
 const TEST_HOOK = Symbol.for('threadbank.testWorkerHook');
 
 /** The parts of a dedicated worker's global scope this file uses. */
 interface WorkerScope {
-  postMessage(message: unknown, transfer: Transferable[]): void;
+  postMessage(message: unknown, transfer: TransferableObject[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
   addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
 }
@@ -84,7 +84,7 @@ export function defineWorker<H extends HandlerMap>(handlers: H): H {
   });
   runWorker(
     {
-      post: (message: WorkerMessage, transferList?: Transferable[]) => scope.postMessage(message, transferList ?? []),
+      post: (message: WorkerMessage, transferList?: TransferableObject[]) => scope.postMessage(message, transferList ?? []),
       onMessage: (callback) => scope.addEventListener('message', (event) => callback(event.data)),
     },
     handlers,

@@ -7,10 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import { describe, ThreadbankError } from './errors.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
 import { checkHandlers, runWorker, transfer } from './worker-runtime.js';
-import type { HandlerMap } from './worker-types.js';
+import type { HandlerMap, TransferableObject } from './worker-types.js';
 
 export { transfer };
-export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, WorkerActions } from './worker-types.js';
+export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, TransferableObject, WorkerActions } from './worker-types.js';
 
 /** Test mode registers handlers here instead of starting a thread (see testing.ts). */
 const TEST_HOOK = Symbol.for('threadbank.testWorkerHook');
@@ -50,7 +50,7 @@ export function defineWorker<H extends HandlerMap>(handlers: H): H {
   runWorker(
     {
       // Node's types want its own Transferable list; the values are the same objects.
-      post: (message: WorkerMessage, transferList?: Transferable[]) => port.postMessage(message, transferList as never),
+      post: (message: WorkerMessage, transferList?: TransferableObject[]) => port.postMessage(message, transferList as never),
       onMessage: (callback: (message: HostMessage) => void) => port.on('message', callback),
     },
     handlers,

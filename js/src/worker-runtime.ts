@@ -10,12 +10,12 @@
 import { describe, ThreadbankError } from './errors.js';
 import type { ErrorPayload, HostMessage, ResultMessage, TaskMessage, WorkerMessage } from './protocol.js';
 import { DEFAULT_MAX_CONCURRENT_TASKS, RunningRecord } from './protocol.js';
-import type { Handler, HandlerContext, HandlerMap } from './worker-types.js';
+import type { Handler, HandlerContext, HandlerMap, TransferableObject } from './worker-types.js';
 
 /** How the runtime talks to its host; each platform adapts its own messaging to this. */
 export interface WorkerSidePort {
   /** Sends a message; throws (DataCloneError) if it cannot be cloned, like postMessage. */
-  post(message: WorkerMessage, transfer?: Transferable[]): void;
+  post(message: WorkerMessage, transfer?: TransferableObject[]): void;
   onMessage(callback: (message: HostMessage) => void): void;
 }
 
@@ -54,7 +54,7 @@ const TRANSFER = Symbol.for('threadbank.transfer');
 interface Transferring {
   readonly [TRANSFER]: true;
   readonly value: unknown;
-  readonly transfer: Transferable[];
+  readonly transfer: TransferableObject[];
 }
 
 /**
@@ -63,7 +63,7 @@ interface Transferring {
  * nested inside another object is not looked for. After the result is sent the buffers are
  * detached in the worker.
  */
-export function transfer<T>(value: T, transferList: Transferable[]): T {
+export function transfer<T>(value: T, transferList: TransferableObject[]): T {
   if (!Array.isArray(transferList)) {
     throw new ThreadbankError('E_INVALID_ARGUMENT', `Expected an array of transferable objects for transfer() but received ${describe(transferList)}`);
   }
@@ -166,7 +166,7 @@ interface Pending {
   result: ResultMessage;
   /** For the message when the result cannot be cloned. */
   action: string;
-  transfer: Transferable[];
+  transfer: TransferableObject[];
   /** Its place in the running record, left once the result is posted (-1: none). */
   place: number;
 }
@@ -320,7 +320,7 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     const place = running.get(key)?.place ?? -1;
     record?.finished(place);
     running.delete(key);
-    let unwrapped: { value: unknown; transfer: Transferable[] } | undefined;
+    let unwrapped: { value: unknown; transfer: TransferableObject[] } | undefined;
     if (outcome.ok) {
       try {
         const wrapped = isTransferring(outcome.value);

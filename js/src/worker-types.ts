@@ -4,6 +4,14 @@
  * both, and by the manager, so callers can name a worker's params and results.
  */
 
+/**
+ * An object postMessage moves rather than copies (ArrayBuffer, MessagePort, ImageBitmap, ...).
+ * Not lib.dom's `Transferable`: the declarations must type-check in a Node project without
+ * DOM types (lib es2022 + @types/node). The platform's postMessage refuses what it cannot
+ * transfer.
+ */
+export type TransferableObject = object;
+
 /** What a handler receives besides its params. */
 export interface HandlerContext {
   /**

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'bin', 'threadbank.mjs');
 const template = readFileSync(join(root, 'worker-scripts', 'template.js'), 'utf8');
+const typescriptTemplate = readFileSync(join(root, 'worker-scripts', 'template.ts'), 'utf8');
 
 let cwd: string;
 beforeEach(() => {
@@ -19,7 +20,11 @@ afterEach(() => {
 });
 
 function threadbank(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+  return threadbankWith({}, ...args);
+}
+
+function threadbankWith(env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -68,11 +73,61 @@ describe('threadbank new-worker', () => {
   });
 });
 
+describe('threadbank new-worker --typescript', () => {
+  it('writes <name>.ts from the typed template and shows a typed client', () => {
+    const out = threadbank('new-worker', 'resize-img', '--typescript');
+    expect(out.code).toBe(0);
+    expect(readFileSync(join(cwd, 'resize-img.ts'), 'utf8')).toBe(typescriptTemplate);
+    expect(existsSync(join(cwd, 'resize-img.js'))).toBe(false);
+    expect(out.stdout).toContain("import type { handlers } from './resize-img.js';");
+    expect(out.stdout).toContain("const resizeImg = manager.bank<typeof handlers>('resize-img');");
+  });
+
+  it('takes its options in any order, and keeps an existing .ts unless --force', () => {
+    expect(threadbank('new-worker', '--typescript', '--dir', 'src/workers', 'thumb').code).toBe(0);
+    expect(readFileSync(join(cwd, 'src', 'workers', 'thumb.ts'), 'utf8')).toBe(typescriptTemplate);
+    expect(threadbank('new-worker', 'thumb', '--dir=src/workers', '--typescript').code).toBe(1);
+    expect(threadbank('new-worker', 'thumb', '--dir=src/workers', '--typescript', '--force').code).toBe(0);
+  });
+});
+
+describe('threadbank env', () => {
+  it('reports the backend and why, threads, Node, platform and libc', () => {
+    const out = threadbank('env');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^backend +addon$/m);
+    expect(out.stdout).toMatch(/^why +the native addon loaded$/m);
+    expect(out.stdout).toContain(process.version);
+  });
+
+  it('prints the report as JSON with --json', () => {
+    const report = JSON.parse(threadbank('env', '--json').stdout);
+    expect(report).toMatchObject({ runtime: 'node', backend: 'addon', addon: { loaded: true }, nodeVersion: process.version, platform: process.platform, arch: process.arch });
+    expect(report.parallelism).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says why when the addon does not load, and which build is used instead', () => {
+    const report = JSON.parse(threadbankWith({ THREADBANK_ADDON: join(cwd, 'missing.node') }, 'env', '--json').stdout);
+    expect(report).toMatchObject({ backend: 'wasm-threads', addon: { loaded: false } });
+    expect(report.addon.error).toContain('missing.node');
+  });
+
+  it.each([
+    ['an unknown option', ['--bogus']],
+    ['an argument', ['extra']],
+  ])('exits 1 for %s', (_label, args) => {
+    const out = threadbank('env', ...args);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('Usage:');
+  });
+});
+
 describe('threadbank', () => {
   it('prints help with exit 0 for --help, and exits 1 with no command or an unknown one', () => {
     const help = threadbank('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('threadbank new-worker <name>');
+    expect(help.stdout).toContain('threadbank env');
     expect(threadbank().code).toBe(1);
     expect(threadbank('frobnicate').code).toBe(1);
   });

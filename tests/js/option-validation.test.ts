@@ -56,6 +56,9 @@ const managerCases = (backend: Backend): [string, unknown, ErrorCode, string][] 
   ['a circular manifest', withManifest(backend, { actionId: 'add', extra: circular }), 'E_INVALID_MANIFEST', 'manifest.actions[0].extra'],
   ['a manifest holding a BigInt', withManifest(backend, { actionId: 'add', timeout: 10n }), 'E_INVALID_MANIFEST', 'manifest.actions[0].timeout'],
   ['a manifest whose getter throws', withManifest(backend, throwing({ actionId: 'add' }, 'description')), 'E_INVALID_MANIFEST', 'manifest.actions[0].description'],
+  ['an unknown manifest key', { banks: [{ bankId: 'm', script: backend.fixture('math'), manifest: { name: 'm', actions: [{ actionId: 'add' }], defaultTimout: 5 } }] }, 'E_INVALID_MANIFEST', 'defaultTimout'],
+  ['an unknown action key', withManifest(backend, { actionId: 'add', retryabel: true }), 'E_INVALID_MANIFEST', 'retryabel'],
+  ['an unknown parameter key', withManifest(backend, { actionId: 'add', parameters: [{ name: 'a', requried: true }] }), 'E_INVALID_MANIFEST', 'requried'],
   ['a manifest that is a hostile Proxy', { banks: [{ bankId: 'm', script: backend.fixture('math'), manifest: hostile({}) }] }, 'E_INVALID_MANIFEST', 'manifest'],
 ];
 

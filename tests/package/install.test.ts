@@ -111,6 +111,11 @@ await manager.shutdown();
     expect(JSON.parse(run('node', ['template.mjs'], project))).toEqual({ ok: true });
   });
 
+  it('reports the environment with the CLI, on the addon the install built', () => {
+    const report = JSON.parse(run('npx', ['threadbank', 'env', '--json'], project));
+    expect(report).toMatchObject({ runtime: 'node', backend: 'addon', addon: { loaded: true } });
+  });
+
   it('bundles with Vite and runs in Chromium, native and script banks', async () => {
     const app = join(project, 'vite-app');
     mkdirSync(app, { recursive: true });

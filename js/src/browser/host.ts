@@ -6,7 +6,8 @@ import type { WorkerScript } from '../types.js';
 
 function startWorker(script: WorkerScript, name: string): Worker {
   // A factory is what bundlers follow: () => new Worker(new URL('./w.js', import.meta.url), { type: 'module' }).
-  if (typeof script === 'function') return script();
+  // Typed as WebWorkerLike so Node projects need no DOM types; in a page it is a Worker.
+  if (typeof script === 'function') return script() as Worker;
   if (typeof script === 'string' || script instanceof URL) return new Worker(script, { type: 'module', name });
   throw invalidArgument('script', 'a URL or a function returning a Worker', script);
 }

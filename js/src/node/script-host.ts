@@ -15,6 +15,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 import { describe, ThreadbankError } from '../errors.js';
 import { decodeWorkerMessage, type HostMessage, type WorkerMessage } from '../protocol.js';
+import type { TransferableObject } from '../worker-types.js';
 
 /** How long a worker may take to call defineWorker() unless told otherwise. */
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -36,7 +37,7 @@ export interface ScriptWorkerOptions {
 }
 
 export interface ScriptWorkerHandle {
-  post(message: HostMessage, transfer?: Transferable[]): void;
+  post(message: HostMessage, transfer?: TransferableObject[]): void;
   /** Stops the worker; onExit is not called for it. Safe to call more than once. */
   terminate(): Promise<void>;
   /**
@@ -167,7 +168,7 @@ export function spawnScriptWorker(script: string | URL, options: ScriptWorkerOpt
 
   return {
     ready,
-    post(message: HostMessage, transferList?: Transferable[]) {
+    post(message: HostMessage, transferList?: TransferableObject[]) {
       // After the worker ended, posting is a no-op in Node; the owner learns of the end
       // through onExit, not from here.
       worker.postMessage(message, transferList as never);
