@@ -1,10 +1,13 @@
 /**
- * One walk over what a caller submits (params, or a bank's manifest) that checks it, measures
- * it and copies it, reading each property once. What is sent is the copy: the JSON text a
- * native action's params cross as is made from it, and a script action's payload is posted
- * as it. So a getter is read once, and the value measured against `maxPayloadBytes` is the
- * value sent (a getter that returned a small value to a separate measuring pass could
- * return a large one to the send).
+ * One walk over what a caller submits (params, or a bank's manifest) that checks it and,
+ * where a limit applies, measures and copies it, reading each property once. With a limit,
+ * what is sent is the copy: the JSON text a native action's params cross as is made from it,
+ * and a script action's payload is posted as it. So a getter is read once, and the value
+ * measured against `maxPayloadBytes` is the value sent (a getter that returned a small value
+ * to a separate measuring pass could return a large one to the send). Without a limit the
+ * value is checked where it is and sent as it is: copying every submit's params cost an
+ * allocation per request on the hot path, and a getter that answers differently at the send
+ * fails that request there.
  *
  * The rules are the native conversion's (node-addon/convert.cc) and the core's
  * (core/src/manifest.cc, check_keys), with the same messages, so a script action refuses
@@ -171,7 +174,14 @@ export class ParamsWalk {
   private copyAny(value: object, depth: number): unknown {
     if (Array.isArray(value)) return this.copyArray(value, depth);
     const prototype = Object.getPrototypeOf(value) as object | null;
-    if (prototype === Object.prototype || prototype === null) return this.copyFields(value as Record<string, unknown>, {}, depth);
+    if (prototype === Object.prototype || prototype === null) {
+      // Copied only when measured: then what was measured is what is sent. Otherwise checked
+      // where it is, sparing an allocation per submit; a getter that answers differently
+      // when the value is sent fails that request there (it cannot be cloned or converted).
+      if (this.measuring) return this.copyFields(value as Record<string, unknown>, {}, depth);
+      this.copyFields(value as Record<string, unknown>, undefined, depth);
+      return value;
+    }
     // Not plain data: sent as it is (the addon converts it value by value, the wasm builds
     // with JSON.stringify, structured clone copies it), after the same checks.
     this.plain = false;
@@ -246,6 +256,19 @@ export class ParamsWalk {
 
   private copyArray(value: unknown[], depth: number): unknown[] {
     const length = value.length;
+    if (!this.measuring) {
+      // Checked in place (see copyAny).
+      for (let i = 0; i < length; i++) {
+        const item: unknown = value[i];
+        if (item === undefined) continue;
+        try {
+          this.copy(item, depth + 1);
+        } catch (error) {
+          throw at(error, i);
+        }
+      }
+      return value;
+    }
     const out: unknown[] = [];
     if (this.measuring) this.add(length === 0 ? 2 : 1 + length);
     for (let i = 0; i < length; i++) {

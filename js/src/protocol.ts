@@ -64,8 +64,9 @@ export type WorkerMessage =
  * Checks a message that arrived from a worker before anything reads it. A worker script is
  * the user's code and may post anything on its port (null, a forged 'done', an object
  * whose getters throw); its messages are data, and one that does not have the protocol's
- * shape is that worker's fault, never the host's. Returns the message with only the fields
- * the protocol defines (values passed through), or a description of what is wrong.
+ * shape is that worker's fault, never the host's. Returns the message (a 'done' checked in
+ * place, its failures' errors reduced to string fields; others rebuilt with only the
+ * protocol's fields), or a description of what is wrong.
  */
 export function decodeWorkerMessage(raw: unknown): { message: WorkerMessage } | { problem: string } {
   try {
@@ -84,13 +85,13 @@ export function decodeWorkerMessage(raw: unknown): { message: WorkerMessage } | 
     if (type === 'done') {
       const results = (raw as { results?: unknown }).results;
       if (!Array.isArray(results)) return { problem: "expected a 'done' message with an array of results" };
-      const out: ResultMessage[] = new Array<ResultMessage>(results.length);
+      // Checked where they are (a message is the host's own copy): the hot path allocates
+      // nothing here.
       for (let i = 0; i < results.length; i++) {
-        const result = decodeResult(results[i]);
-        if (typeof result === 'string') return { problem: `expected result ${i} of a 'done' message to be ${result}` };
-        out[i] = result;
+        const problem = checkResult(results[i]);
+        if (problem !== undefined) return { problem: `expected result ${i} of a 'done' message to be ${problem}` };
       }
-      return { message: { type, results: out } };
+      return { message: { type, results: results as ResultMessage[] } };
     }
     return { problem: `expected a message of type 'ready', 'done' or 'progress' but received ${kindOf(type)}` };
   } catch {
@@ -98,25 +99,25 @@ export function decodeWorkerMessage(raw: unknown): { message: WorkerMessage } | 
   }
 }
 
-/** One result of a 'done' message, or what it should have been. */
-function decodeResult(raw: unknown): ResultMessage | string {
+/**
+ * Checks one result of a 'done' message in place; returns what it should have been, or
+ * undefined when it is one. A failure's error is replaced by one with string fields only.
+ */
+function checkResult(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null) return 'an object';
-  const { id, attempt, ok, value, error, ms } = raw as Partial<Record<keyof ResultMessage, unknown>>;
-  if (!isRequestId(id) || !isAttempt(attempt)) return 'an object with a request id and an attempt number';
-  if (typeof ok !== 'boolean') return 'an object with a boolean ok';
-  if (ms !== undefined && typeof ms !== 'number') return 'an object whose ms is a number';
-  const result: ResultMessage = { id, attempt, ok };
-  if (typeof ms === 'number') result.ms = ms;
-  if (ok) {
-    result.value = value;
-    return result;
-  }
+  const result = raw as Partial<Record<keyof ResultMessage, unknown>>;
+  if (!isRequestId(result.id) || !isAttempt(result.attempt)) return 'an object with a request id and an attempt number';
+  if (typeof result.ok !== 'boolean') return 'an object with a boolean ok';
+  if (result.ms !== undefined && typeof result.ms !== 'number') return 'an object whose ms is a number';
+  if (result.ok) return undefined;
+  const error = result.error;
   if (typeof error !== 'object' || error === null) return 'an object with an error when not ok';
   const { name, message, stack, code } = error as Partial<Record<keyof ErrorPayload, unknown>>;
-  result.error = { name: typeof name === 'string' ? name : 'Error', message: typeof message === 'string' ? message : '' };
-  if (typeof stack === 'string') result.error.stack = stack;
-  if (typeof code === 'string') result.error.code = code;
-  return result;
+  const clean: ErrorPayload = { name: typeof name === 'string' ? name : 'Error', message: typeof message === 'string' ? message : '' };
+  if (typeof stack === 'string') clean.stack = stack;
+  if (typeof code === 'string') clean.code = code;
+  result.error = clean;
+  return undefined;
 }
 
 /** Request ids are safe integers from 1; attempts count from 1 to MAX_ATTEMPT. */

@@ -43,12 +43,6 @@ interface Held {
   attempt: number;
 }
 
-interface Outgoing {
-  task: TaskMessage;
-  /** This task's own transferables: a task posted alone must carry only its own. */
-  transfer: TransferableObject[] | undefined;
-}
-
 interface Slot {
   handle: ScriptWorkerHandle | undefined;
   /** Bumped on every replacement; messages from an older generation are ignored. */
@@ -59,7 +53,12 @@ interface Slot {
   running: number;
   /** What the worker records as running, where memory can be shared. */
   record: RunningRecord | undefined;
-  outgoing: Outgoing[];
+  outgoing: TaskMessage[];
+  /**
+   * Each outgoing task's own transferables, at its index (a task posted alone must carry
+   * only its own); undefined while no task of the message has any.
+   */
+  transfers: (TransferableObject[] | undefined)[] | undefined;
   failedStarts: number;
   /** A replacement waiting out the restart backoff. */
   restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -82,7 +81,7 @@ export class ScriptBank {
 
   constructor(private readonly options: ScriptBankOptions) {
     for (let i = 0; i < options.workerCount; i++) {
-      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], failedStarts: 0, restartTimer: undefined, everReady: false, graceTimers: new Map() });
+      this.slots.push({ handle: undefined, generation: 0, held: [], running: 0, record: undefined, outgoing: [], transfers: undefined, failedStarts: 0, restartTimer: undefined, everReady: false, graceTimers: new Map() });
     }
   }
 
@@ -132,7 +131,8 @@ export class ScriptBank {
   queue(worker: number, task: TaskMessage, transfer: TransferableObject[] | undefined): void {
     const slot = this.slots[worker];
     if (!slot) return;
-    slot.outgoing.push({ task, transfer });
+    if (transfer !== undefined && transfer.length > 0) (slot.transfers ??= [])[slot.outgoing.length] = transfer;
+    slot.outgoing.push(task);
     slot.held.push({ id: task.id, attempt: task.attempt });
   }
 
@@ -141,9 +141,11 @@ export class ScriptBank {
     const started: number[] = [];
     this.slots.forEach((slot, worker) => {
       if (slot.outgoing.length === 0) return;
-      const outgoing = slot.outgoing;
+      const tasks = slot.outgoing;
+      const transfers = slot.transfers;
       slot.outgoing = [];
-      this.post(worker, slot, outgoing);
+      slot.transfers = undefined;
+      this.post(worker, slot, tasks, transfers);
       this.markStarted(slot, started);
     });
     if (started.length > 0) this.options.onStarted(started);
@@ -187,12 +189,11 @@ export class ScriptBank {
     );
   }
 
-  private post(worker: number, slot: Slot, outgoing: Outgoing[]): void {
+  private post(worker: number, slot: Slot, tasks: TaskMessage[], transfers: (TransferableObject[] | undefined)[] | undefined): void {
     const handle = slot.handle;
     if (!handle) return;
-    const tasks = outgoing.map((o) => o.task);
     // A buffer listed by two requests would make the whole post fail, so list it once.
-    const transfer = outgoing.some((o) => o.transfer !== undefined && o.transfer.length > 0) ? [...new Set(outgoing.flatMap((o) => o.transfer ?? []))] : [];
+    const transfer = transfers === undefined ? [] : [...new Set(transfers.flatMap((own) => own ?? []))];
     try {
       handle.post({ type: 'run', tasks }, transfer);
       return;
@@ -201,7 +202,8 @@ export class ScriptBank {
       // with its own transferables only (another's would fail it, or move that one's).
     }
     const failed: ResultMessage[] = [];
-    for (const { task, transfer: own } of outgoing) {
+    for (const [i, task] of tasks.entries()) {
+      const own = transfers?.[i];
       try {
         handle.post({ type: 'run', tasks: [task] }, own !== undefined && own.length > 0 ? own : undefined);
       } catch (error) {
@@ -304,6 +306,7 @@ export class ScriptBank {
     slot.held = [];
     slot.running = 0;
     slot.outgoing = [];
+    slot.transfers = undefined;
     for (const timer of slot.graceTimers.values()) clearTimeout(timer);
     slot.graceTimers.clear();
     void old?.terminate();
