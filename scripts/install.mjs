@@ -3,11 +3,11 @@
 // package runs on its WebAssembly build (same API, slower), and says so once at run time.
 //   - A prebuilt binary for this platform (prebuilds/, see scripts/prebuild.mjs) or an
 //     earlier local build loads: nothing to do, nothing compiled.
-//   - Otherwise, when cmake and a C++ compiler are on PATH, the addon is built from the
-//     shipped sources (scripts/build-addon.mjs); if that fails, one message, exit 0.
+//   - Otherwise, on Linux, when cmake and a C++ compiler are on PATH, the addon is built
+//     from the shipped sources (scripts/build-addon.mjs); if that fails, one message, exit 0.
 //   - Otherwise one message saying how to get the addon, exit 0.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,17 @@ const require = createRequire(import.meta.url);
 const FALLBACK = 'threadbank will use its WebAssembly build (same API, slower)';
 const HOW = 'to build the native addon, install cmake, a C++17 compiler and nlohmann-json (Debian: apt install cmake g++ nlohmann-json3-dev), then run `npm rebuild threadbank`';
 
-/** undefined when an addon loads; else why not. Uses the runtime's own loader (dist/). */
+// The runtime's own loader (dist/), so the install script and the runtime agree on which
+// binary fits this platform.
+const loaderFile = join(root, 'dist', 'cjs', 'node', 'addon.js');
+const loader = existsSync(loaderFile) ? require(loaderFile) : undefined;
+const platform = loader ? loader.prebuildTag() : `${process.platform}-${process.arch}`;
+
+/** undefined when an addon loads; else why not. */
 function addonProblem() {
-  const loader = join(root, 'dist', 'cjs', 'node', 'addon.js');
-  if (!existsSync(loader)) return 'the JavaScript build (dist/) is missing';
+  if (!loader) return 'the JavaScript build (dist/) is missing';
   try {
-    require(loader).loadAddon();
+    loader.loadAddon();
     return undefined;
   } catch (error) {
     return error.message;
@@ -31,15 +36,33 @@ function addonProblem() {
 
 const works = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 
-const problem = addonProblem();
-if (problem !== undefined) {
+/** After a source build, only the binary stays: the CMake tree is megabytes of no use to users. */
+function keepOnlyBinary(buildDir) {
+  for (const entry of readdirSync(buildDir)) {
+    if (entry !== 'threadbank.node') rmSync(join(buildDir, entry), { recursive: true, force: true });
+  }
+}
+
+const loads = addonProblem() === undefined;
+if (loads) {
+  // A prebuilt binary or an earlier build: nothing to do.
+} else if (process.platform !== 'linux') {
+  // node-addon/CMakeLists.txt links the addon with GNU ld's flags: a build elsewhere would
+  // spend minutes and fail at the link.
+  console.warn(`threadbank: no prebuilt native addon for ${platform}, and the source build supports Linux only: ${FALLBACK}.`);
+} else {
   const compiler = ['c++', 'g++', 'clang++'].find(works);
-  if (!works('cmake') || compiler === undefined) {
-    const missing = [works('cmake') ? undefined : 'cmake', compiler ? undefined : 'a C++ compiler'].filter(Boolean).join(' and ');
-    console.warn(`threadbank: no native addon for ${process.platform}-${process.arch} and no ${missing} to build one: ${FALLBACK}; ${HOW}.`);
+  const cmake = works('cmake');
+  if (!cmake || compiler === undefined) {
+    const missing = [cmake ? undefined : 'cmake', compiler ? undefined : 'C++ compiler'].filter(Boolean).join(' or ');
+    console.warn(`threadbank: no prebuilt native addon loads on ${platform} and there is no ${missing} to build one: ${FALLBACK}; ${HOW}.`);
   } else {
-    console.warn(`threadbank: building the native addon from source (${problem})`);
+    console.warn(`threadbank: no prebuilt native addon loads on ${platform}; building it from source (a few minutes)`);
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-addon.mjs')], { cwd: root, stdio: 'inherit' });
-    if (build.status !== 0) console.warn(`threadbank: the native addon did not build: ${FALLBACK}; ${HOW}.`);
+    if (build.status !== 0 || addonProblem() !== undefined) {
+      console.warn(`threadbank: the native addon did not build: ${FALLBACK}; ${HOW}.`);
+    } else {
+      keepOnlyBinary(join(root, 'build', 'addon'));
+    }
   }
 }

@@ -7,7 +7,7 @@
  *      package for this platform (scripts/prebuild.mjs), e.g. linux-x64-glibc.
  * Without one, js/src/node/core.ts falls back to the wasm build.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 
 import type { CoreModule } from '../binding.js';
@@ -20,10 +20,26 @@ let loadedFrom: string | undefined;
 const packageRoot = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * The C library of this Linux: 'glibc' when Node reports glibc's version, else 'musl'
- * (Alpine). A glibc binary must never be tried on musl: it fails with unclear errors.
+ * The C library of this Linux: 'glibc' or 'musl' (Alpine). A glibc binary must never be tried
+ * on musl: it fails with unclear errors. The dynamic loader Node itself was linked against
+ * (PT_INTERP, near the start of the executable) tells at once; Node's report
+ * (`header.glibcVersionRuntime`, absent on musl) is the authority when that is not readable,
+ * but it costs about 7 ms.
  */
 function linuxLibc(): 'glibc' | 'musl' {
+  try {
+    const head = Buffer.alloc(4096);
+    const fd = openSync(process.execPath, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head.includes('/ld-musl-')) return 'musl';
+    if (head.includes('/ld-linux')) return 'glibc';
+  } catch {
+    // Not readable: ask the report.
+  }
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
 }
