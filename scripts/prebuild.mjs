@@ -8,6 +8,7 @@
 // from 20 on (and Bun). Runs from `prepack`; each target is skipped when a hash of its
 // inputs matches the stamp of the last build (build/prebuild-<target>/stamp).
 // Usage: node scripts/prebuild.mjs [--target linux-x64-glibc,linux-arm64-glibc] [--force]
+// A release packs with THREADBANK_PREBUILD_ALL=1, so a missing cross compiler fails it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -122,7 +123,13 @@ const targets = requested ?? Object.keys(TARGETS).filter((t) => {
   if (spec.host !== undefined) return spec.host === hostTag;
   // Cross targets: built when their compiler is installed (Debian: g++-aarch64-linux-gnu).
   if (has(`${spec.prefix}g++`)) return true;
-  console.error(`prebuild: ${t} skipped: ${spec.prefix}g++ not found (apt install g++-aarch64-linux-gnu)`);
+  // A release must not lose a platform silently: THREADBANK_PREBUILD_ALL=1 makes this an error.
+  const message = `prebuild: ${t} needs ${spec.prefix}g++ (apt install g++-aarch64-linux-gnu)`;
+  if (process.env.THREADBANK_PREBUILD_ALL === '1') {
+    console.error(message);
+    process.exit(1);
+  }
+  console.error(`${message}; skipped, the package will not ship it`);
   return false;
 });
 if (targets.length === 0) {
