@@ -8,8 +8,11 @@
 // loader, then four files), ~3 ms bundled; ES modules unbundled were no faster (Node's
 // loader costs per file in a fresh thread). It holds no state a worker shares with the
 // main thread (see BRAND in js/src/errors.ts).
+//
+// `--no-source-maps` (prepack): no .map files and no sourceMappingURL comments, because the
+// package does not ship js/src, which the maps point at; stale maps are deleted too.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +21,19 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+const sourceMaps = !process.argv.includes('--no-source-maps');
+const mapFlags = sourceMaps ? [] : ['--sourceMap', 'false'];
+if (!sourceMaps) {
+  const dist = join(root, 'dist');
+  for (const file of existsSync(dist) ? readdirSync(dist, { recursive: true }) : []) {
+    if (file.endsWith('.map')) rmSync(join(dist, file));
+  }
+}
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), ...mapFlags], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 
 // The browser build: the same sources as ES modules, only what runs in a page or a Web Worker.
-const browser = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.browser.json')], { stdio: 'inherit' });
+const browser = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.browser.json'), ...mapFlags], { stdio: 'inherit' });
 if (browser.status !== 0) process.exit(browser.status ?? 1);
 
 // threadbank/worker for Node as an ES module (see the top of this file).
@@ -33,7 +44,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  sourcemap: true,
+  sourcemap: sourceMaps,
   logLevel: 'warning',
 });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, and only that: Debian packages with apt, npm packages with
 # `npm ci` when node_modules does not match package-lock.json. Quick when nothing is missing.
+# Usage: scripts/setup.sh [demo]   (demo: only what `npm run demo` builds, the addon)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,11 @@ cd "$(dirname "$0")/.."
 # browser suites (chromium).
 PACKAGES=(cmake g++ make ninja-build catch2 nlohmann-json3-dev libbenchmark-dev
           clang libclang-rt-14-dev valgrind emscripten chromium chromium-driver)
+# The Node demo runs on the addon: a C++ toolchain and nlohmann-json are all it needs (no
+# Emscripten, Chromium or sanitizer runtimes, the bulk of a fresh machine's apt time).
+if [ "${1:-}" = demo ]; then
+  PACKAGES=(cmake g++ make ninja-build nlohmann-json3-dev)
+fi
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

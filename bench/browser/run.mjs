@@ -39,9 +39,9 @@ const REQUIRED = [
   'dist/browser/browser.js',
   'dist/browser/worker-browser.js',
   'build/wasm-threads/threadbank-web.js',
-  'build/wasm-threads/threadbank-web.wasm',
+  'build/wasm-threads/threadbank.wasm',
   'build/wasm-nothreads/threadbank-nothreads-web.js',
-  'build/wasm-nothreads/threadbank-nothreads-web.wasm',
+  'build/wasm-nothreads/threadbank-nothreads.wasm',
 ];
 
 /** What runs: a library on a page that is, or is not, cross-origin isolated. */

@@ -7,6 +7,7 @@ import type { WorkerManagerOptions } from './types.js';
 export { WorkerManager } from './manager.js';
 export { environment } from './node/environment.js';
 export { ThreadbankError, isThreadbankError } from './errors.js';
+export { getBackend, type BackendInfo } from './node/core.js';
 export type { ErrorCode } from './errors.js';
 export type * from './types.js';
 

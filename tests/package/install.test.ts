@@ -1,8 +1,10 @@
 // Tried as a new user would: pack the package, install the tarball into a fresh project
-// outside the repository (the install builds the addon with the local toolchain), and run
-// an ES module script and a CommonJS script that use a script bank and a native bank.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// outside the repository (the addon comes prebuilt: nothing is compiled), and run an ES
+// module script and a CommonJS script that use a script bank and a native bank. Then the
+// ways an install goes without a native build: no compiler on PATH, install scripts off, a
+// prebuilt binary that does not load.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -13,6 +15,21 @@ import { serve } from '../browser/serve.mjs';
 
 const root = resolve(__dirname, '..', '..');
 let project: string;
+// One tarball for every install below (packing runs prepack, the builds).
+let packDir: string;
+let tarball: string;
+
+beforeAll(() => {
+  packDir = mkdtempSync(join(tmpdir(), 'threadbank-pack-'));
+  run('npm', ['pack', '--pack-destination', packDir, '--silent'], root);
+  const name = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
+  expect(name).toBeDefined();
+  tarball = join(packDir, name!);
+}, 600_000);
+
+afterAll(() => {
+  if (packDir) rmSync(packDir, { recursive: true, force: true });
+});
 
 // The user scripts below end with shutdown() and no process.exit(): Node must exit on its
 // own, and the timeout turns a process kept alive by a worker or a handle into a failure.
@@ -23,11 +40,8 @@ function run(command: string, args: string[], cwd: string): string {
 describe('the packed package', () => {
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), 'threadbank-user-'));
-    run('npm', ['pack', '--pack-destination', project, '--silent'], root);
-    const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
-    expect(tarball).toBeDefined();
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', private: true }));
-    run('npm', ['install', '--no-audit', '--no-fund', join(project, tarball!)], project);
+    run('npm', ['install', '--no-audit', '--no-fund', tarball], project);
     writeFileSync(
       join(project, 'worker.mjs'),
       `import { defineWorker } from 'threadbank/worker';\ndefineWorker({ greet: ({ name }) => 'hello ' + name });\n`,
@@ -158,5 +172,119 @@ window.__result = { sum, loud, isolated: crossOriginIsolated };
     } finally {
       await browser.close();
     }
+  });
+});
+
+// --- installs that build nothing ----------------------------------------------------------
+
+/** The folder of the binary this machine should load (tests run on glibc Linux). */
+const PREBUILD = `${process.platform}-${process.arch}-glibc`;
+
+/** A folder for PATH holding node, npm and sh only: no cmake, no C or C++ compiler. */
+function binWithoutCompilers(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+  symlinkSync(process.execPath, join(bin, 'node'));
+  symlinkSync(npmCli, join(bin, 'npm'));
+  symlinkSync('/bin/sh', join(bin, 'sh')); // npm runs install scripts with `sh -c`
+  return bin;
+}
+
+type Outcome = { status: number | null; stdout: string; stderr: string };
+
+function spawn(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Outcome {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000, env: { ...env, npm_config_loglevel: 'error' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The lines a run printed that come from threadbank. */
+const threadbankLines = (text: string) => text.split('\n').filter((line) => line.startsWith('threadbank:'));
+
+const BACKEND_APP = `import { createWorkerManager, getBackend } from 'threadbank';
+const manager = await createWorkerManager({ banks: [{ bankId: 'native', builtin: 'basic' }] });
+const sum = await manager.submitRequest('add', { a: 2, b: 3 });
+const { backend, path, reason } = await getBackend();
+console.log(JSON.stringify({ sum, backend, path, reason }));
+await manager.shutdown();
+`;
+
+/** A fresh project with the tarball installed by `npm install <flags>`, PATH as given. */
+function installProject(flags: string[], env: NodeJS.ProcessEnv): { dir: string; install: Outcome } {
+  const dir = mkdtempSync(join(tmpdir(), 'threadbank-user-'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', private: true, type: 'module' }));
+  writeFileSync(join(dir, 'app.js'), BACKEND_APP);
+  // --foreground-scripts: the install script's output is shown, so what it says is checked.
+  const install = spawn('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', ...flags, tarball], dir, env);
+  return { dir, install };
+}
+
+describe('installing the packed package builds nothing', () => {
+  const projects: string[] = [];
+  afterAll(() => {
+    for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships one copy of each .wasm, the prebuilt addon, LICENSE and CHANGELOG, and no source maps', () => {
+    const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+    expect(files.filter((f) => f.endsWith('.wasm')).sort()).toEqual(['package/build/wasm-nothreads/threadbank-nothreads.wasm', 'package/build/wasm-threads/threadbank.wasm']);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/CHANGELOG.md', `package/prebuilds/${PREBUILD}/threadbank.node`]));
+    const js = execFileSync('tar', ['xzf', tarball, '-O', '--wildcards', 'package/dist/*.js', 'package/dist/*.mjs'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(js).not.toContain('sourceMappingURL');
+  });
+
+  it('uses the prebuilt addon when no compiler is on PATH', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'threadbank-path-'));
+    projects.push(scratch);
+    const env = { ...process.env, PATH: binWithoutCompilers(scratch) };
+    expect(spawn('sh', ['-c', 'command -v cmake g++ c++ cc clang++ || true'], scratch, env).stdout).toBe('');
+    const { dir, install } = installProject([], env);
+    projects.push(dir);
+    expect(install.status, install.stderr).toBe(0);
+    expect(threadbankLines(install.stdout + install.stderr)).toEqual([]);
+    expect(existsSync(join(dir, 'node_modules', 'threadbank', 'build', 'addon'))).toBe(false);
+    const app = spawn('node', ['app.js'], dir, env);
+    expect(app.status, app.stderr).toBe(0);
+    expect(JSON.parse(app.stdout)).toEqual({ sum: { result: 5 }, backend: 'addon', path: join(realpathSync(dir), 'node_modules', 'threadbank', 'prebuilds', PREBUILD, 'threadbank.node') });
+    expect(threadbankLines(app.stderr)).toEqual([]);
+  });
+
+  it('uses the prebuilt addon when install scripts are off', () => {
+    const { dir, install } = installProject(['--ignore-scripts'], process.env);
+    projects.push(dir);
+    expect(install.status, install.stderr).toBe(0);
+    const app = spawn('node', ['app.js'], dir);
+    expect(app.status, app.stderr).toBe(0);
+    expect(JSON.parse(app.stdout)).toMatchObject({ sum: { result: 5 }, backend: 'addon' });
+  });
+
+  it('falls back to wasm, with one whole message, when the prebuilt binary does not load', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'threadbank-path-'));
+    projects.push(scratch);
+    const env = { ...process.env, PATH: binWithoutCompilers(scratch) };
+    const { dir, install } = installProject([], env);
+    projects.push(dir);
+    expect(install.status, install.stderr).toBe(0);
+    const binary = join(dir, 'node_modules', 'threadbank', 'prebuilds', PREBUILD, 'threadbank.node');
+    writeFileSync(binary, 'not an ELF file');
+
+    // The install script, run again as `npm rebuild` would: no compiler, so one message and exit 0.
+    const rebuild = spawn('node', [join('node_modules', 'threadbank', 'scripts', 'install.mjs')], dir, env);
+    expect(rebuild.status).toBe(0);
+    const said = threadbankLines(rebuild.stdout + rebuild.stderr);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/WebAssembly build .*npm rebuild threadbank/);
+
+    const app = spawn('node', ['app.js'], dir, env);
+    expect(app.status, app.stderr).toBe(0);
+    const out = JSON.parse(app.stdout);
+    expect(out).toMatchObject({ sum: { result: 5 }, backend: 'wasm' });
+    const warned = threadbankLines(app.stderr);
+    expect(warned).toHaveLength(1);
+    // Whole: it names the file that failed and how to build one (it was once cut at "(").
+    expect(warned[0]).toContain(`${binary} failed to load`);
+    expect(warned[0]).toContain('npm rebuild threadbank');
+    expect(warned[0]).toContain(out.reason);
   });
 });

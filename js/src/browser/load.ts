@@ -40,10 +40,13 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
       // Every file is named with new URL(literal, import.meta.url) so bundlers emit it and
       // rewrite the URL; Emscripten then gets them through locateFile.
       // The import is a literal per build, behind a function, so bundlers follow both paths.
+      // The .wasm is the Node build's file: the -web loader links the same objects with the
+      // same flags but for its JavaScript, so its .wasm is the same bytes (scripts/build.sh
+      // checks it), and the package ships one copy.
       const { files, importLoader }: { files: BuildFiles; importLoader: () => Promise<unknown> } = threads
         ? {
             files: {
-              wasm: new URL('../../../build/wasm-threads/threadbank-web.wasm', import.meta.url).href,
+              wasm: new URL('../../../build/wasm-threads/threadbank.wasm', import.meta.url).href,
               worker: sameOriginScript(new URL('../../../build/wasm-threads/threadbank-web.worker.js', import.meta.url).href),
               // Each pthread worker imports the loader again; after bundling, the bundled copy
               // is not importable on its own, so workers get the original file (an asset).
@@ -52,7 +55,7 @@ export function loadBrowserCore(options: { threads?: boolean; workers?: number }
             importLoader: () => import('../../../build/wasm-threads/threadbank-web.js' as string),
           }
         : {
-            files: { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads-web.wasm', import.meta.url).href },
+            files: { wasm: new URL('../../../build/wasm-nothreads/threadbank-nothreads.wasm', import.meta.url).href },
             importLoader: () => import('../../../build/wasm-nothreads/threadbank-nothreads-web.js' as string),
           };
       const wasm = fetchCore(files.wasm);
