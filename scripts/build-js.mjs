@@ -10,9 +10,10 @@
 // main thread (see BRAND in js/src/errors.ts).
 //
 // `--no-source-maps` (prepack): no .map files and no sourceMappingURL comments, because the
-// package does not ship js/src, which the maps point at; stale maps are deleted too.
+// package does not ship js/src, which the maps point at. That build starts from an empty
+// dist/, so nothing stale (the output of a source file since removed) reaches the tarball.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const sourceMaps = !process.argv.includes('--no-source-maps');
 const mapFlags = sourceMaps ? [] : ['--sourceMap', 'false'];
-if (!sourceMaps) {
-  const dist = join(root, 'dist');
-  for (const file of existsSync(dist) ? readdirSync(dist, { recursive: true }) : []) {
-    if (file.endsWith('.map')) rmSync(join(dist, file));
-  }
-}
+if (!sourceMaps) rmSync(join(root, 'dist'), { recursive: true, force: true });
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), ...mapFlags], { stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 

@@ -3,16 +3,13 @@
  * Web Workers (module workers). Same exports as worker-node.ts; no Node imports, so
  * bundlers can follow it into a worker chunk.
  */
-import { describe, ThreadbankError } from './errors.js';
+import { defineWorkerOn, type WorkerPlatform } from './define-worker.js';
 import type { HostMessage, WorkerMessage } from './protocol.js';
-import { checkHandlers, runWorker, transfer } from './worker-runtime.js';
+import { transfer } from './worker-runtime.js';
 import type { HandlerMap, TransferableObject } from './worker-types.js';
 
 export { transfer };
 export type { ActionsOf, Handler, HandlerContext, HandlerMap, ParamsOf, ResultOf, TransferableObject, WorkerActions } from './worker-types.js';
-
-/** Test mode registers handlers here instead of starting a worker (see testing.ts). */
-const TEST_HOOK = Symbol.for('threadbank.testWorkerHook');
 
 /** The parts of a dedicated worker's global scope this file uses. */
 interface WorkerScope {
@@ -20,8 +17,6 @@ interface WorkerScope {
   addEventListener(type: 'message', listener: (event: MessageEvent<HostMessage>) => void): void;
   addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
 }
-
-let defined = false;
 
 function workerScope(): WorkerScope | undefined {
   // WorkerGlobalScope exists only inside workers; the main thread has a window instead.
@@ -50,45 +45,36 @@ function macrotaskScheduler(): (callback: () => void) => void {
   };
 }
 
+/** Web Workers: the worker's global scope, its unhandledrejection event, a MessageChannel. */
+const browserPlatform: WorkerPlatform = {
+  port: () => {
+    const scope = workerScope();
+    if (scope === undefined) return undefined;
+    return {
+      post: (message: WorkerMessage, transferList?: TransferableObject[]) => scope.postMessage(message, transferList ?? []),
+      onMessage: (callback) => scope.addEventListener('message', (event) => callback(event.data)),
+    };
+  },
+  notAWorker: 'this is not a Web Worker',
+  crashOnStrayRejections: (asError) => {
+    // Rethrown, a stray rejection reaches the Worker's 'error' event on the host. A script
+    // that handles rejections itself calls preventDefault() in its own listener (before or
+    // after this one: the check waits until the event has been dispatched).
+    workerScope()?.addEventListener('unhandledrejection', (event) => {
+      queueMicrotask(() => {
+        if (event.defaultPrevented) return;
+        throw asError(event.reason);
+      });
+    });
+  },
+  runtimeOptions: () => ({ schedule: macrotaskScheduler() }),
+};
+
 /**
  * Declares this worker's actions: call once, at the top level of the worker script. Each
  * handler is `(params, ctx) => result` (or a promise of one); see worker-scripts/template.js.
  * Returns `handlers`, so `typeof` it can type a client.
  */
 export function defineWorker<H extends HandlerMap>(handlers: H): H {
-  checkHandlers(handlers);
-  const hook = (globalThis as Record<symbol, ((handlers: HandlerMap) => void) | undefined>)[TEST_HOOK];
-  if (hook) {
-    hook(handlers);
-    return handlers;
-  }
-  const scope = workerScope();
-  if (scope === undefined) {
-    throw new ThreadbankError('E_INVALID_ARGUMENT', 'defineWorker() must run inside a worker started by threadbank (this is not a Web Worker; pass the script to a bank instead of importing it)');
-  }
-  if (defined) {
-    // A second call would answer every task twice.
-    throw new ThreadbankError('E_INVALID_ARGUMENT', 'defineWorker() was already called in this worker; define all actions in one call');
-  }
-  defined = true;
-  // As in Node, a stray rejection is a crash: rethrown, it reaches the Worker's 'error'
-  // event on the host, which replaces the worker. A script that handles rejections itself
-  // calls preventDefault() in its own listener (before or after this one: the check waits
-  // until the event has been dispatched) and keeps its worker.
-  scope.addEventListener('unhandledrejection', (event) => {
-    queueMicrotask(() => {
-      if (event.defaultPrevented) return;
-      const reason: unknown = event.reason;
-      throw reason instanceof Error ? reason : new Error(`a promise was rejected and nothing handled it: ${describe(reason)}`);
-    });
-  });
-  runWorker(
-    {
-      post: (message: WorkerMessage, transferList?: TransferableObject[]) => scope.postMessage(message, transferList ?? []),
-      onMessage: (callback) => scope.addEventListener('message', (event) => callback(event.data)),
-    },
-    handlers,
-    { schedule: macrotaskScheduler() },
-  );
-  return handlers;
+  return defineWorkerOn(browserPlatform, handlers);
 }
