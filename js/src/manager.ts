@@ -165,7 +165,7 @@ export class WorkerManager {
     const rules = { root: 'params', code: 'E_INVALID_PARAMS', label: (action: string) => `invalid params for ${action}`, limitBytes: options.maxPayloadBytes } as const;
     this.asJson = { ...rules, asJson: true };
     this.asClone = { ...rules, asJson: false };
-    this.asResult = { ...rules, root: 'result', asJson: false };
+    this.asResult = { ...rules, root: 'result', asJson: false, measureOnly: true };
     this.core.errorCodes.forEach((name, index) => this.codeIndex.set(name, index));
     this.engine = new this.core.NativeEngine(
       {
@@ -820,14 +820,18 @@ export class WorkerManager {
     if (this.onIdle) this.flush();
   }
 
-  /** Whether a script result counts over maxPayloadBytes, measured as params are. */
+  /**
+   * Whether a script result counts over maxPayloadBytes, measured as params are (measured
+   * only: it was cloned already, so cycles, nesting and keys are not refused, and do not
+   * end the count early).
+   */
   private resultTooLarge(value: unknown): boolean {
     try {
       this.paramsWalk.take(value, this.asResult);
       return false;
-    } catch (error) {
-      // Only the size matters here: the value was cloned already, whatever else it holds.
-      return error instanceof ThreadbankError && error.code === 'E_PAYLOAD_TOO_LARGE';
+    } catch {
+      // Over the limit, or too deep to be measured at all (the walk ran out of stack).
+      return true;
     }
   }
 

@@ -67,6 +67,11 @@ export interface WalkRules {
   asJson: boolean;
   /** Most bytes the value may count; 0 for no limit. */
   limitBytes: number;
+  /**
+   * Only measure, refusing nothing but a size over the limit: for what was cloned already
+   * (a script worker's result may hold cycles, deep nesting or any key). Nothing is copied.
+   */
+  measureOnly?: boolean;
 }
 
 /**
@@ -81,6 +86,10 @@ export class ParamsWalk {
   plain = true;
   private limit = Infinity;
   private measuring = false;
+  /** Applying the rules above (not measureOnly). */
+  private checking = true;
+  /** Making the copy that is sent: only when measuring (see copyAny), never for measureOnly. */
+  private copying = false;
   private asJson = true;
   /**
    * The objects from the root (kept apart, in `root`) to where the walk is: one met again is
@@ -100,6 +109,8 @@ export class ParamsWalk {
     this.plain = true;
     this.measuring = rules.limitBytes > 0;
     this.limit = this.measuring ? rules.limitBytes : Infinity;
+    this.checking = rules.measureOnly !== true;
+    this.copying = this.measuring && this.checking;
     this.asJson = rules.asJson;
     this.ancestors.length = 0;
     this.root = value;
@@ -129,7 +140,7 @@ export class ParamsWalk {
   }
 
   private copy(value: unknown, depth: number): unknown {
-    if (depth > MAX_DEPTH) throw new Refusal('cannot-cross', 'nested deeper than 64 levels (or circular)');
+    if (depth > MAX_DEPTH && this.checking) throw new Refusal('cannot-cross', 'nested deeper than 64 levels (or circular)');
     switch (typeof value) {
       case 'string':
         if (this.measuring) this.add(value.length + 2);
@@ -163,7 +174,12 @@ export class ParamsWalk {
   private copyObject(value: object, depth: number): unknown {
     if (depth === 0) return this.copyAny(value, depth);
     const ancestors = this.ancestors;
-    if (value === this.root || ancestors.includes(value)) throw new Refusal('cannot-cross', 'circular (it contains itself)');
+    if (value === this.root || ancestors.includes(value)) {
+      if (this.checking) throw new Refusal('cannot-cross', 'circular (it contains itself)');
+      // Measured only: a reference back counts as a value, not as its contents again.
+      if (this.measuring) this.add(4);
+      return value;
+    }
     ancestors.push(value);
     // A throw leaves the stack as it is: take() empties it before the next walk.
     const copy = this.copyAny(value, depth);
@@ -178,7 +194,7 @@ export class ParamsWalk {
       // Copied only when measured: then what was measured is what is sent. Otherwise checked
       // where it is, sparing an allocation per submit; a getter that answers differently
       // when the value is sent fails that request there (it cannot be cloned or converted).
-      if (this.measuring) return this.copyFields(value as Record<string, unknown>, {}, depth);
+      if (this.copying) return this.copyFields(value as Record<string, unknown>, {}, depth);
       this.copyFields(value as Record<string, unknown>, undefined, depth);
       return value;
     }
@@ -226,7 +242,7 @@ export class ParamsWalk {
     // them; on a plain object nothing is inherited (Object.prototype has no enumerable keys).
     for (const key in value) {
       if (out === undefined && !Object.prototype.hasOwnProperty.call(value, key)) continue;
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      if (this.checking && (key === '__proto__' || key === 'constructor' || key === 'prototype')) {
         const refusal = new Refusal('forbidden-key', key);
         refusal.path.push(key);
         throw refusal;
@@ -256,37 +272,26 @@ export class ParamsWalk {
 
   private copyArray(value: unknown[], depth: number): unknown[] {
     const length = value.length;
-    if (!this.measuring) {
-      // Checked in place (see copyAny).
-      for (let i = 0; i < length; i++) {
-        const item: unknown = value[i];
-        if (item === undefined) continue;
-        try {
-          this.copy(item, depth + 1);
-        } catch (error) {
-          throw at(error, i);
-        }
-      }
-      return value;
-    }
-    const out: unknown[] = [];
+    // Copied only when measured, checked in place otherwise (see copyAny).
+    const out: unknown[] | undefined = this.copying ? [] : undefined;
     if (this.measuring) this.add(length === 0 ? 2 : 1 + length);
     for (let i = 0; i < length; i++) {
       try {
         const item: unknown = value[i];
         if (item !== undefined) {
-          out[i] = this.copy(item, depth + 1);
-        } else if (i in value) {
-          if (this.measuring) this.add(4); // written as null
-          out[i] = item;
+          const copied = this.copy(item, depth + 1);
+          if (out !== undefined) out[i] = copied;
         } else if (this.measuring) {
-          // A hole stays a hole in the copy (structured clone keeps it); JSON writes null.
+          // undefined and holes are written as null; the copy keeps a hole a hole (as
+          // structured clone does).
           this.add(4);
+          if (out !== undefined && i in value) out[i] = item;
         }
       } catch (error) {
         throw at(error, i);
       }
     }
+    if (out === undefined) return value;
     out.length = length;
     return out;
   }

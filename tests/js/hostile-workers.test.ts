@@ -138,6 +138,11 @@ describe.each(backends)('faulty and hostile workers ($name)', (backend) => {
     const m = await start({ maxPayloadBytes: 1_000 });
     expect((await failure(m.submitRequest('big', { bytes: 10_000 })))?.code).toBe('E_PAYLOAD_TOO_LARGE');
     await expect(m.submitRequest('big', { bytes: 10 })).resolves.toBe('x'.repeat(10));
+    // What params may not hold does not stop a result's count early.
+    expect((await failure(m.submitRequest('bigBehindKey', { bytes: 10_000 })))?.code).toBe('E_PAYLOAD_TOO_LARGE');
+    expect((await failure(m.submitRequest('bigBehindCycle', { bytes: 10_000 })))?.code).toBe('E_PAYLOAD_TOO_LARGE');
+    const small = (await m.submitRequest('bigBehindCycle', { bytes: 10 })) as { self: unknown; big: string };
+    expect(small.self).toBe(small);
   });
 
   it('marks a bank whose workers keep dying as failing, fails its queue, and recovers', async () => {
