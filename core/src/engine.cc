@@ -33,6 +33,13 @@ bool is_retryable_error(ErrorCode code) {
          code == ErrorCode::TIMEOUT;
 }
 
+// `base_ms` doubled `doublings` times, capped at `max_ms` (retry and restart backoff).
+std::int64_t capped_backoff_ms(std::int64_t base_ms, std::int64_t max_ms, int doublings) {
+  std::int64_t delay_ms = base_ms;
+  for (int i = 0; i < doublings && delay_ms < max_ms; ++i) delay_ms *= 2;
+  return std::min(delay_ms, max_ms);
+}
+
 RequestStatus final_status_for(ErrorCode code) {
   switch (code) {
     case ErrorCode::OK: return RequestStatus::COMPLETED;
@@ -369,9 +376,7 @@ struct Engine::Impl {
                   now, fx);
     }
     if (deaths <= 1) return 0;
-    std::int64_t delay_ms = config.restart_base_ms;
-    for (int i = 2; i < deaths && delay_ms < config.restart_max_ms; ++i) delay_ms *= 2;
-    return std::min(delay_ms, config.restart_max_ms);
+    return capped_backoff_ms(config.restart_base_ms, config.restart_max_ms, deaths - 2);
   }
 
   // Finishes every request queued for bank `b` (not those waiting for a retry, which rejoin
@@ -468,9 +473,7 @@ struct Engine::Impl {
       s.set_message(std::move(message));
       ++pending_total;
       ++counters.retries;
-      std::int64_t delay_ms = config.retry_base_ms;
-      for (int i = 1; i < r.attempts && delay_ms < config.retry_max_ms; ++i) delay_ms *= 2;
-      delay_ms = std::min(delay_ms, config.retry_max_ms);
+      std::int64_t delay_ms = capped_backoff_ms(config.retry_base_ms, config.retry_max_ms, r.attempts - 1);
       add_timer(fx, Timer{now + delay_ms * NS_PER_MS, r.id, r.attempts, Timer::RETRY});
       emit_request(fx, EventType::REQUEST_RETRIED, r, now, error);
       return;
@@ -711,6 +714,17 @@ struct Engine::Impl {
     return id;
   }
 
+  // Ends a live request now with `error` (cancelled, its bank stopped), telling whoever runs
+  // its attempt to stop.
+  void end_request(StoredRequest& s, ErrorCode error, const std::string& message, std::int64_t now,
+                   Effects& fx) {
+    RequestRecord& r = s.record;
+    if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
+      abort_attempt(r, false, fx);
+    }
+    finish(s, error, message, nullptr, now, fx);
+  }
+
   // Tells whoever runs an attempt that it is no longer wanted.
   void abort_attempt(const RequestRecord& r, bool timed_out, Effects& fx) {
     BankRuntime& bank = *banks[r.bank];
@@ -737,9 +751,8 @@ struct Engine::Impl {
   // Snapshots for observation, read under the lock (the caller holds it), so one scrape
   // (prometheus_text) sees one state.
   std::vector<BankInfo> banks_locked() const {
-    const Impl& m = *this;
     std::vector<BankInfo> out;
-    for (const auto& bank : m.banks) {
+    for (const auto& bank : banks) {
       BankInfo info;
       info.id = bank->id;
       info.name = bank->manifest.name;
@@ -757,21 +770,20 @@ struct Engine::Impl {
   }
 
   SystemMetrics metrics_locked() const {
-    const Impl& m = *this;
-    std::int64_t now = m.clock->now_ns();
-    SystemMetrics out = m.counters;
-    out.pending = m.pending_total;
-    out.waiting_for_room = m.waiting_for_room;
-    out.in_flight = m.inflight_total;
+    std::int64_t now = clock->now_ns();
+    SystemMetrics out = counters;
+    out.pending = pending_total;
+    out.waiting_for_room = waiting_for_room;
+    out.in_flight = inflight_total;
     std::uint64_t finished = 0;
     for (auto n : out.finished) finished += n;
     out.success_rate = finished == 0 ? 1.0
                                      : static_cast<double>(out.finished[idx(RequestStatus::COMPLETED)]) /
                                            static_cast<double>(finished);
-    out.processing = m.processing.percentiles();
-    out.queue_wait = m.queue_wait.percentiles();
+    out.processing = processing.percentiles();
+    out.queue_wait = queue_wait.percentiles();
     int capacity = 0, inflight = 0;
-    for (const auto& bank : m.banks) {
+    for (const auto& bank : banks) {
       for (const auto& slot : bank->slots) {
         ++out.worker_count;
         if (slot.inflight > 0) ++out.busy_workers;
@@ -780,17 +792,16 @@ struct Engine::Impl {
       inflight += bank->inflight;
     }
     out.current_load = capacity == 0 ? 0.0 : std::min(1.0, static_cast<double>(inflight) / capacity);
-    out.throughput_per_s = m.throughput.per_second(now);
-    out.uptime_ms = (now - m.started_ns) / NS_PER_MS;
-    out.stored_requests = m.store.size();
+    out.throughput_per_s = throughput.per_second(now);
+    out.uptime_ms = (now - started_ns) / NS_PER_MS;
+    out.stored_requests = store.size();
     return out;
   }
 
   std::vector<WorkerStatus> worker_status_locked() const {
-    const Impl& m = *this;
-    std::int64_t now = m.clock->now_ns();
+    std::int64_t now = clock->now_ns();
     std::vector<WorkerStatus> out;
-    for (const auto& bank : m.banks) {
+    for (const auto& bank : banks) {
       for (std::size_t i = 0; i < bank->workers.size(); ++i) {
         const WorkerRuntime& w = bank->workers[i];
         const WorkerSlot& slot = bank->slots[i];
@@ -810,8 +821,8 @@ struct Engine::Impl {
         RequestId current = w.current != NO_REQUEST ? w.current
                                                     : (w.held.empty() ? NO_REQUEST : w.held.front().first);
         st.current_request = current;
-        if (const StoredRequest* s = current ? m.store.find(current) : nullptr) {
-          st.current_task = m.tasks.name(s->record.task);
+        if (const StoredRequest* s = current ? store.find(current) : nullptr) {
+          st.current_task = tasks.name(s->record.task);
         }
         st.restarts = w.restarts;
         out.push_back(std::move(st));
@@ -1072,11 +1083,7 @@ void Engine::stop_bank(const std::string& bank_id, ErrorCode code, const std::st
     for (RequestId id : m.store.live_ids()) {
       StoredRequest* s = m.store.find(id);
       if (s == nullptr || is_final(s->record.status) || s->record.bank != b) continue;
-      RequestRecord& r = s->record;
-      if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
-        m.abort_attempt(r, false, fx);
-      }
-      m.finish(*s, code, message, nullptr, now, fx);
+      m.end_request(*s, code, message, now, fx);
     }
     m.admit_waiting(now, fx);  // the places its queued requests held are free
   });
@@ -1159,12 +1166,8 @@ bool Engine::cancel(RequestId id, ErrorCode reason, const std::string& message) 
   return m.locked([&](Impl::Effects& fx) {
     StoredRequest* s = m.store.find(id);
     if (s == nullptr || is_final(s->record.status)) return false;
-    RequestRecord& r = s->record;
-    if (r.status == RequestStatus::ASSIGNED || r.status == RequestStatus::PROCESSING) {
-      m.abort_attempt(r, false, fx);
-    }
     std::int64_t now = m.clock->now_ns();
-    m.finish(*s, reason, message, nullptr, now, fx);
+    m.end_request(*s, reason, message, now, fx);
     m.admit_waiting(now, fx);  // a queued request's place is free
     return true;
   });
@@ -1367,16 +1370,8 @@ void Engine::shutdown(bool drain) {
     if (!drain) {
       m.shutting_down_without_drain = true;
       // Everything not yet running is cancelled: queued requests and retries in backoff.
-      std::vector<RequestId> ids;
       for (std::uint32_t b = 0; b < m.banks.size(); ++b) {
-        BankRuntime& bank = *m.banks[b];
-        while (!bank.queue.empty()) ids.push_back(bank.queue.pop(bank.queue.best_level(now)).id);
-      }
-      for (RequestId id : ids) {
-        StoredRequest* s = m.store.find(id);
-        if (s && s->record.status == RequestStatus::PENDING && !s->record.waiting_retry) {
-          m.finish(*s, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", nullptr, now, fx);
-        }
+        m.fail_queued(b, ErrorCode::SHUTTING_DOWN, "cancelled by shutdown", now, fx);
       }
       for (RequestId id : m.timers.retrying()) {
         StoredRequest* s = m.store.find(id);

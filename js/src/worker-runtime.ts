@@ -320,20 +320,21 @@ export function runWorker(port: WorkerSidePort, handlers: HandlerMap, options: R
     const place = running.get(key)?.place ?? -1;
     record?.finished(place);
     running.delete(key);
-    let unwrapped: { value: unknown; transfer: TransferableObject[] } | undefined;
+    let value: unknown;
+    let transferList: TransferableObject[] = [];
     if (outcome.ok) {
       try {
-        const wrapped = isTransferring(outcome.value);
-        unwrapped = wrapped ? { value: (outcome.value as Transferring).value, transfer: [...(outcome.value as Transferring).transfer] } : { value: outcome.value, transfer: [] };
+        value = outcome.value;
+        if (isTransferring(value)) [value, transferList] = [value.value, [...value.transfer]];
       } catch (error) {
         // A returned Proxy whose traps throw: a failure of the handler, not of this worker.
         outcome = { ok: false, error };
       }
     }
-    if (unwrapped !== undefined) {
-      push({ result: { id: task.id, attempt: task.attempt, ok: true, value: unwrapped.value, ms }, action: task.action, transfer: unwrapped.transfer, place });
+    if (outcome.ok) {
+      push({ result: { id: task.id, attempt: task.attempt, ok: true, value, ms }, action: task.action, transfer: transferList, place });
     } else {
-      const result = failure(task.id, task.attempt, toErrorPayload((outcome as { error: unknown }).error));
+      const result = failure(task.id, task.attempt, toErrorPayload(outcome.error));
       result.ms = ms;
       push({ result, action: task.action, transfer: [], place });
     }

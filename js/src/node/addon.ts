@@ -26,7 +26,7 @@ const packageRoot = path.resolve(__dirname, '..', '..', '..');
  * (`header.glibcVersionRuntime`, absent on musl) is the authority when that is not readable,
  * but it costs about 7 ms.
  */
-function linuxLibc(): 'glibc' | 'musl' {
+export function linuxLibc(): 'glibc' | 'musl' {
   try {
     const head = Buffer.alloc(4096);
     const fd = openSync(process.execPath, 'r');

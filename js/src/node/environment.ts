@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 
 import type { Environment } from '../types.js';
-import { loadAddon } from './addon.js';
+import { linuxLibc, loadAddon } from './addon.js';
 
 /**
  * Which build of the core a manager created here uses and why, with the facts that decide it
@@ -35,7 +35,7 @@ export function environment(): Environment {
     platform: process.platform,
     arch: process.arch,
   };
-  const libc = linuxLibc();
+  const libc = libcOf();
   if (libc !== undefined) report.libc = libc;
   return report;
 }
@@ -49,10 +49,14 @@ function sharedMemoryWorks(): boolean {
   }
 }
 
-/** 'glibc <version>' or 'musl' on Linux (a binary built for one does not load on the other). */
-function linuxLibc(): string | undefined {
+/**
+ * 'glibc <version>' or 'musl' on Linux (a binary built for one does not load on the other):
+ * the C library as the loader decides it (node/addon.ts), with glibc's version from Node's
+ * diagnostic report.
+ */
+function libcOf(): string | undefined {
   if (process.platform !== 'linux') return undefined;
-  // Node's diagnostic report names the glibc it runs on; a musl build has no such field.
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  return header?.glibcVersionRuntime !== undefined ? `glibc ${header.glibcVersionRuntime}` : 'musl';
+  if (linuxLibc() === 'musl') return 'musl';
+  const version = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+  return version === undefined ? 'glibc' : `glibc ${version}`;
 }
